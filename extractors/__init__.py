@@ -1,0 +1,114 @@
+"""File → `Document`. The one entry point every later stage uses: `extract(path)`.
+
+A backend per format (PDF, Word), chosen by what the file is, not what it is called. Bad input
+never raises out of here: it comes back as a Document with status `error` (or `needs_ocr`) and a
+message that names the file and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from pathlib import Path
+
+from extractors.legacy_doc import ConversionError, convert_doc_to_docx
+from extractors.sniff import sniff
+from fiscaldocs.model import Document, DocumentMeta, Status
+
+log = logging.getLogger(__name__)
+
+# Bump when extraction output can change for the same file: caches and the warehouse key on it.
+EXTRACTOR_VERSION = "0.1.0"
+
+SUPPORTED = ("pdf", "docx", "doc")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def extract(path: str | Path) -> Document:
+    path = Path(path)
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        meta = DocumentMeta(sha256="", file_name=path.name, file_type="unknown")
+        return _failed(meta, f"{path}: cannot read file: {exc.strerror or exc}")
+    kind = sniff(path)
+    meta = DocumentMeta(sha256=digest, file_name=path.name, file_type=kind)
+    doc = Document(meta=meta, extractor_version=EXTRACTOR_VERSION)
+    if kind not in SUPPORTED:
+        return _failed(meta, _unsupported_message(path, kind))
+    try:
+        _extract_body(path, kind, doc)
+    except Exception as exc:  # the contract: a bad file is a Document with a reason, never a crash
+        log.debug("extraction failed for %s", path, exc_info=True)
+        return _failed(meta, f"{path.name}: {_describe(exc, kind)}")
+    if doc.status is Status.OK:
+        from extractors.metadata import fill_basic_metadata
+
+        fill_basic_metadata(doc)
+    return doc
+
+
+def _extract_body(path: Path, kind: str, doc: Document) -> None:
+    if kind == "pdf":
+        from extractors.pdf_backend import extract_pdf_body
+
+        extract_pdf_body(path, doc)
+    elif kind == "docx":
+        from extractors.docx_backend import extract_docx_body
+
+        extract_docx_body(path, doc)
+    else:
+        from extractors.docx_backend import extract_docx_body
+
+        with tempfile.TemporaryDirectory(prefix="fiscaldocs_doc_") as tmp:
+            extract_docx_body(convert_doc_to_docx(path, Path(tmp)), doc)
+
+
+def _failed(meta: DocumentMeta, message: str) -> Document:
+    return Document(meta=meta, status=Status.ERROR, error=message, extractor_version=EXTRACTOR_VERSION)
+
+
+def _unsupported_message(path: Path, kind: str) -> str:
+    suffix = path.suffix.lower()
+    if kind == "empty":
+        return f"{path.name}: empty file"
+    if kind == "html":
+        return f"{path.name}: is an HTML page, not a document (a download error page saved as {suffix or 'a file'}?)"
+    if kind in ("xlsx", "zip"):
+        return f"{path.name}: {kind} files are not supported yet (supported: PDF, Word .docx/.doc)"
+    return f"{path.name}: not a PDF or Word file (unrecognised content{', named ' + suffix if suffix else ''})"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """pdfplumber wraps pdfminer's errors (PdfminerException(PDFPasswordIncorrect())): unwrap."""
+    seen = 0
+    while seen < 5:
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
+        if inner is None:
+            return exc
+        exc, seen = inner, seen + 1
+    return exc
+
+
+def _describe(exc: Exception, kind: str) -> str:
+    if isinstance(exc, ConversionError):
+        return str(exc)
+    cause = _root_cause(exc)
+    name = type(cause).__name__
+    text = str(cause) or name
+    if name in ("PDFPasswordIncorrect", "PDFEncryptionError") or "password" in text.lower():
+        return "encrypted PDF: a password is required to open it"
+    if kind == "pdf":
+        return f"corrupt or unreadable PDF ({name}: {text})"
+    return f"corrupt or unreadable Word file ({name}: {text})"
+
+
+__all__ = ["extract", "EXTRACTOR_VERSION", "sha256_file"]

@@ -1,0 +1,185 @@
+"""Word backend: python-docx in body order, paragraphs and tables interleaved.
+
+Merged cells are read from the XML (gridSpan, vMerge) so a merged cell is one `Cell` with spans,
+not the same text repeated in every slot it covers (which is what python-docx's `table.cell()`
+API returns). Tables nested in a cell become tables of their own with a `parent` reference.
+Headers and footers live in other parts of the package, so page furniture never enters the body.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from docx.oxml.ns import qn
+
+from extractors.captions import CaptionLine, find_caption
+from extractors.cjk import clean_line, join_lines
+from extractors.pdf_layout import HEADING_START
+from fiscaldocs.model import BlockKind, Cell, Document, Table, TextBlock
+
+W_P, W_TBL, W_SDT = qn("w:p"), qn("w:tbl"), qn("w:sdt")
+
+
+def extract_docx_body(path: Path, doc: Document) -> None:
+    document = docx.Document(str(path))
+    pages = _page_count(document)
+    doc.meta.page_count = pages
+    doc.meta.producer = _application(document)
+    items: list[TextBlock | Table] = []
+    _walk(document.element.body, items, doc)
+    for order, item in enumerate(items):
+        item.order = order
+        (doc.tables if isinstance(item, Table) else doc.blocks).append(item)  # type: ignore[arg-type]
+    for i, table in enumerate(doc.tables):
+        table.index = i
+
+
+def _walk(container, items: list, doc: Document, parent: tuple[int, int, int] | None = None) -> None:
+    for child in container.iterchildren():
+        if child.tag == W_P:
+            block = _paragraph(child)
+            if block is not None:
+                items.append(block)
+        elif child.tag == W_TBL:
+            _table(child, items, doc, parent)
+        elif child.tag == W_SDT:  # content controls wrap ordinary body content
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                _walk(content, items, doc, parent)
+
+
+def _paragraph_text(p) -> str:
+    parts = []
+    for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
+        if node.tag == qn("w:t"):
+            parts.append(node.text or "")
+        elif node.tag == qn("w:tab"):
+            parts.append(" ")
+        else:
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _paragraph(p) -> TextBlock | None:
+    raw = _paragraph_text(p)
+    text = join_lines(raw.split("\n")) if "\n" in raw else clean_line(raw)
+    if not text:
+        return None
+    return TextBlock(text=text, page=None, kind=_kind(p, text))
+
+
+def _kind(p, text: str) -> BlockKind:
+    ppr = p.find(qn("w:pPr"))
+    style = ""
+    centered = False
+    if ppr is not None:
+        ps = ppr.find(qn("w:pStyle"))
+        style = (ps.get(qn("w:val")) or "").lower() if ps is not None else ""
+        jc = ppr.find(qn("w:jc"))
+        centered = jc is not None and jc.get(qn("w:val")) == "center"
+        if ppr.find(qn("w:outlineLvl")) is not None:
+            return BlockKind.HEADING
+    if style.startswith("title"):
+        return BlockKind.TITLE
+    if style.startswith("heading") or HEADING_START.match(text) and len(text) <= 40:
+        return BlockKind.HEADING
+    if centered and len(text) <= 60 and not text.endswith("。"):
+        return BlockKind.TITLE if _max_size(p) >= 30 else BlockKind.HEADING  # half-points: 15pt+
+    return BlockKind.PARAGRAPH
+
+
+def _max_size(p) -> int:
+    sizes = [int(sz.get(qn("w:val"))) for sz in p.iter(qn("w:sz")) if (sz.get(qn("w:val")) or "").isdigit()]
+    return max(sizes, default=0)
+
+
+def _is_centered_block(block: TextBlock) -> bool:
+    return block.kind in (BlockKind.TITLE, BlockKind.HEADING)
+
+
+def _table(tbl, items: list, doc: Document, parent: tuple[int, int, int] | None) -> None:
+    # Which Table this is among all tables found so far (nested ones included).
+    index = sum(1 for it in items if isinstance(it, Table))
+    cells, n_rows, n_cols, nested = _grid(tbl)
+    # The caption: the paragraphs right above, nearest first (only for top-level tables).
+    title = unit = None
+    if parent is None:
+        above = []
+        for it in reversed(items):
+            if not isinstance(it, TextBlock):
+                break
+            above.append(it)
+            if len(above) == 4:
+                break
+        cap = find_caption([CaptionLine(b.text, _is_centered_block(b)) for b in above])
+        title, unit = cap.title, cap.unit
+        for _ in range(cap.consumed):
+            items.pop()
+    table = Table(index=index, n_rows=n_rows, n_cols=n_cols, cells=cells, title=title, unit=unit,
+                  extractor="python-docx", parent=parent, row_pages=[None] * n_rows)
+    items.append(table)
+    for (row, col), inner in nested:
+        _table(inner, items, doc, (index, row, col))
+
+
+def _grid(tbl) -> tuple[list[Cell], int, int, list]:
+    """Read the cell grid with spans from the table XML."""
+    anchors: dict[tuple[int, int], Cell] = {}
+    open_vmerge: dict[int, Cell] = {}  # column → cell a vertical merge is running in
+    nested = []
+    n_cols = len(tbl.findall(f"{qn('w:tblGrid')}/{qn('w:gridCol')}"))
+    rows = tbl.findall(qn("w:tr"))
+    for r, tr in enumerate(rows):
+        col = _int(tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}"), 0)
+        for tc in tr.findall(qn("w:tc")):
+            tcpr = tc.find(qn("w:tcPr"))
+            span = _int(tcpr.find(qn("w:gridSpan")) if tcpr is not None else None, 1)
+            vmerge = tcpr.find(qn("w:vMerge")) if tcpr is not None else None
+            continues = vmerge is not None and vmerge.get(qn("w:val")) in (None, "continue")
+            if continues and col in open_vmerge:
+                open_vmerge[col].row_span = r - open_vmerge[col].row + 1
+            else:
+                paragraphs = [clean_line(_paragraph_text(p)) for p in tc.findall(qn("w:p"))]
+                cell = Cell(row=r, col=col, text=join_lines([t for t in paragraphs if t]), col_span=span)
+                anchors[(r, col)] = cell
+                for c in range(col, col + span):
+                    open_vmerge.pop(c, None)
+                if vmerge is not None:
+                    open_vmerge[col] = cell
+                for inner in tc.findall(qn("w:tbl")):
+                    nested.append(((r, col), inner))
+            col += span
+        n_cols = max(n_cols, col)
+    return sorted(anchors.values(), key=lambda c: (c.row, c.col)), len(rows), n_cols, nested
+
+
+def _int(el, default: int) -> int:
+    if el is None:
+        return default
+    try:
+        return int(el.get(qn("w:val")))
+    except (TypeError, ValueError):
+        return default
+
+
+def _page_count(document) -> int | None:
+    """Word stores the page count it last rendered in docProps/app.xml; None when absent."""
+    app = _app_xml(document)
+    node = app.find("{*}Pages") if app is not None else None
+    return int(node.text) if node is not None and (node.text or "").isdigit() and int(node.text) > 0 else None
+
+
+def _application(document) -> str | None:
+    app = _app_xml(document)
+    node = app.find("{*}Application") if app is not None else None
+    return node.text if node is not None else None
+
+
+def _app_xml(document):
+    from lxml import etree
+
+    for rel in document.part.package.rels.values() if hasattr(document.part.package, "rels") else []:
+        if rel.reltype.endswith("/extended-properties"):
+            return etree.fromstring(rel.target_part.blob)
+    return None

@@ -1,0 +1,273 @@
+"""PDF backend: pdfplumber for text and ruled tables, camelot where pdfplumber's grid scores poorly
+and for tables printed without rules. Produces the `Document` body (blocks and tables)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pdfplumber
+
+from extractors.captions import CaptionLine, find_caption
+from extractors.cjk import normalize_ws
+from extractors.pdf_grid import FilledTable, fill_grid, tidy
+from extractors.pdf_layout import (
+    TABLE_BREAK,
+    Line,
+    Margins,
+    chars_to_lines,
+    drop_page_furniture,
+    lines_to_blocks,
+    page_margins,
+)
+from extractors.pdf_tables import (
+    camelot_lattice_grids,
+    camelot_stream_grids,
+    columnar_regions,
+    overlap,
+    ruled_grids,
+)
+from fiscaldocs.model import BBox, Cell, Document, Status, Table
+
+log = logging.getLogger(__name__)
+
+# When a pdfplumber grid loses characters (coverage below this), camelot lattice re-parses the
+# page and the better-scoring grid is kept. Sparse but complete grids are left alone.
+RETRY_BELOW = 0.99
+# An unruled candidate must score at least this to be taken as a table rather than text.
+UNRULED_MIN_SCORE = 0.9
+
+
+@dataclass(slots=True)
+class PageTable:
+    page: int
+    bbox: BBox
+    cells: list[Cell]
+    n_rows: int
+    n_cols: int
+    xs: list[float]
+    parsed: FilledTable
+    title: str | None = None
+    unit: str | None = None
+    first_on_page: bool = False
+    last_on_page: bool = False
+    row_pages: list[int] = field(default_factory=list)
+
+
+def extract_pdf_body(path: Path, doc: Document) -> None:
+    with pdfplumber.open(path) as pdf:
+        doc.meta.page_count = len(pdf.pages)
+        doc.meta.producer = (pdf.metadata or {}).get("Producer") or (pdf.metadata or {}).get("Creator")
+        pages_lines: list[list[Line]] = []
+        pages_tables: list[list[PageTable]] = []
+        ink = 0
+        for number, raw_page in enumerate(pdf.pages, start=1):
+            page = raw_page.dedupe_chars(tolerance=1)
+            chars = page.chars
+            ink += sum(1 for c in chars if c["text"].strip())
+            tables = _page_tables(path, page, number, chars)
+            inside = [t.bbox for t in tables]
+            outside = [c for c in chars if not any(_contains(b, c) for b in inside)]
+            lines = chars_to_lines(outside, number, float(page.width), float(page.height))
+            tables += _unruled_tables(path, page, number, chars, lines)
+            lines = [ln for ln in lines if not any(_line_in(b, ln) for b in (t.bbox for t in tables))]
+            pages_lines.append(lines)
+            pages_tables.append(tables)
+            page.flush_cache()
+            raw_page.flush_cache()
+    if ink < 10 * max(1, doc.meta.page_count or 1) and doc.meta.page_count:
+        doc.status = Status.NEEDS_OCR
+        doc.error = f"{path.name}: no text layer ({ink} characters on {doc.meta.page_count} pages); OCR needed"
+        return
+
+    pages_lines = drop_page_furniture(pages_lines)
+    flow, positioned = _attach_captions_and_flow(pages_lines, pages_tables)
+    margins = _margins_by_width(pages_lines)
+    blocks = lines_to_blocks(flow, margins)
+    tables = _join_continued(positioned)
+    _assign_order(doc, blocks, tables)
+
+
+# Tables ---------------------------------------------------------------------------------------
+
+def _page_tables(path: Path, page, number: int, chars: list[dict]) -> list[PageTable]:
+    if not (page.lines or page.rects or page.curves):
+        return []
+    filled = [f for f in (fill_grid(g, chars, number) for g in ruled_grids(page)) if _is_table(f)]
+    if any(f.quality.coverage < RETRY_BELOW for f in filled):
+        alternatives = [fill_grid(g, chars, number)
+                        for g in camelot_lattice_grids(path, number, float(page.height))]
+        for i, f in enumerate(filled):
+            rivals = [a for a in alternatives if _is_table(a) and overlap(a.grid.bbox, f.grid.bbox) > 0.8]
+            best = max(rivals, key=lambda a: a.quality.score, default=None)
+            if best is not None and best.quality.score > f.quality.score:
+                filled[i] = best
+    return [_page_table(f) for f in _drop_nested(filled)]
+
+
+def _unruled_tables(path: Path, page, number: int, chars: list[dict], lines: list[Line]) -> list[PageTable]:
+    found = []
+    for area in columnar_regions(lines):
+        candidates = [f for f in (fill_grid(g, chars, number)
+                                  for g in camelot_stream_grids(path, number, float(page.height), area))
+                      if _is_table(f)]
+        best = max(candidates, key=lambda f: f.quality.score, default=None)
+        if best is not None and best.quality.score >= UNRULED_MIN_SCORE:
+            found.append(_page_table(best))
+    return found
+
+
+def _is_table(f: FilledTable) -> bool:
+    return f.grid.n_cols >= 2 and f.grid.n_rows >= 2 and any(c.text for c in f.cells)
+
+
+def _drop_nested(tables: list[FilledTable]) -> list[FilledTable]:
+    """A ruled box drawn inside a table cell is part of that table, not a table of its own."""
+    keep = []
+    for t in tables:
+        if not any(o is not t and overlap(o.grid.bbox, t.grid.bbox) > 0.9
+                   and _area(o.grid.bbox) > _area(t.grid.bbox) for o in tables):
+            keep.append(t)
+    return keep
+
+
+def _page_table(f: FilledTable) -> PageTable:
+    cells, n_rows, n_cols = tidy(f.cells, f.grid.n_rows, f.grid.n_cols)
+    xs = sorted({c.bbox[0] for c in cells if c.bbox} | {c.bbox[2] for c in cells if c.bbox})
+    return PageTable(page=f.page, bbox=f.grid.bbox, cells=cells, n_rows=n_rows, n_cols=n_cols, xs=xs,
+                     parsed=f, row_pages=[f.page] * n_rows)
+
+
+def _area(b: BBox) -> float:
+    return (b[2] - b[0]) * (b[3] - b[1])
+
+
+def _contains(b: BBox, ch: dict) -> bool:
+    cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+    return b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1
+
+
+def _line_in(b: BBox, ln: Line) -> bool:
+    cy = (ln.top + ln.bottom) / 2
+    return b[1] - 1 <= cy <= b[3] + 1 and ln.x0 >= b[0] - 4 and ln.x1 <= b[2] + 4
+
+
+# Captions, flow and continuation --------------------------------------------------------------
+
+def _attach_captions_and_flow(
+    pages_lines: list[list[Line]], pages_tables: list[list[PageTable]]
+) -> tuple[list[Line | None], list[PageTable]]:
+    """Give each table the caption right above it; return the text flow and tables in order."""
+    flow: list[Line | None] = []
+    positioned: list[PageTable] = []
+    for lines, tables in zip(pages_lines, pages_tables, strict=True):
+        lines = sorted(lines, key=lambda ln: ln.top)
+        tables = sorted(tables, key=lambda t: t.bbox[1])
+        consumed: set[int] = set()
+        for t in tables:
+            above = [ln for ln in lines if ln.bottom <= t.bbox[1] + 2 and id(ln) not in consumed]
+            nearest = _adjacent_lines(list(reversed(above)), t.bbox[1])
+            m = page_margins(lines) if lines else Margins(t.bbox[0], t.bbox[2])
+            cap = find_caption([CaptionLine(ln.text, _centered(ln, t.bbox, m)) for ln in nearest])
+            t.title, t.unit = cap.title, cap.unit
+            consumed.update(id(ln) for ln in nearest[: cap.consumed])
+        kept = [ln for ln in lines if id(ln) not in consumed]
+        items: list[tuple[float, Line | PageTable]] = [(ln.top, ln) for ln in kept]
+        items += [(t.bbox[1], t) for t in tables]
+        items.sort(key=lambda item: item[0])
+        for pos, (_, item) in enumerate(items):
+            if isinstance(item, PageTable):
+                item.first_on_page = pos == 0
+                item.last_on_page = pos == len(items) - 1
+                positioned.append(item)
+                flow.append(TABLE_BREAK)
+            else:
+                flow.append(item)
+    return flow, positioned
+
+
+def _adjacent_lines(lines_up: list[Line], top: float) -> list[Line]:
+    """Lines stacked directly above `top` with no wide gap, nearest first."""
+    out: list[Line] = []
+    edge = top
+    for ln in lines_up:
+        if edge - ln.bottom > 3.0 * ln.size:
+            break
+        out.append(ln)
+        edge = ln.top
+    return out[:4]
+
+
+def _centered(ln: Line, box: BBox, m: Margins) -> bool:
+    mid = (box[0] + box[2]) / 2
+    return abs(ln.center_x - mid) < 2.5 * ln.size and ln.x0 > min(box[0], m.left) + 2 * ln.size
+
+
+def _margins_by_width(pages_lines: list[list[Line]]) -> dict[int, Margins]:
+    groups: dict[int, list[Line]] = {}
+    for lines in pages_lines:
+        for ln in lines:
+            groups.setdefault(round(ln.page_width), []).append(ln)
+    return {w: page_margins(lines) for w, lines in groups.items()}
+
+
+def _join_continued(tables: list[PageTable]) -> list[PageTable]:
+    """Join a table that ends a page with the table that starts the next one, when the second
+    has the same columns and no caption of its own; a repeated header is dropped."""
+    out: list[PageTable] = []
+    for t in tables:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.last_on_page and t.first_on_page and t.page == prev.row_pages[-1] + 1
+                and t.n_cols == prev.n_cols and t.title is None and _same_columns(prev.xs, t.xs)):
+            _append_rows(prev, t)
+        else:
+            out.append(t)
+    return out
+
+
+def _same_columns(a: list[float], b: list[float], tol: float = 4.0) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+def _append_rows(head: PageTable, cont: PageTable) -> None:
+    head_rows = _grid_text(head)
+    cont_rows = _grid_text(cont)
+    repeated = 0
+    while (repeated < min(3, len(cont_rows) - 1, len(head_rows))
+           and cont_rows[repeated] == head_rows[repeated] and any(cont_rows[repeated])):
+        repeated += 1
+    for c in cont.cells:
+        if c.row < repeated:
+            continue
+        c.row += head.n_rows - repeated
+        head.cells.append(c)
+    head.row_pages += [cont.page] * (cont.n_rows - repeated)
+    head.n_rows += cont.n_rows - repeated
+
+
+def _grid_text(t: PageTable) -> list[tuple[str, ...]]:
+    grid = [[""] * t.n_cols for _ in range(t.n_rows)]
+    for c in t.cells:
+        grid[c.row][c.col] = normalize_ws(c.text)
+    return [tuple(r) for r in grid]
+
+
+def _assign_order(doc: Document, blocks, tables: list[PageTable]) -> None:
+    keyed: list[tuple[tuple[int, float], object]] = [((b.page or 0, b.bbox[1] if b.bbox else 0.0), b)
+                                                     for b in blocks]
+    keyed += [((t.page, t.bbox[1]), t) for t in tables]
+    keyed.sort(key=lambda item: item[0])
+    table_index = 0
+    for order, (_, item) in enumerate(keyed):
+        if isinstance(item, PageTable):
+            doc.tables.append(Table(
+                index=table_index, n_rows=item.n_rows, n_cols=item.n_cols, cells=item.cells,
+                page=item.page, row_pages=list(item.row_pages), bbox=item.bbox, title=item.title,
+                unit=item.unit, extractor=item.parsed.quality.parser, quality=item.parsed.quality,
+                order=order,
+            ))
+            table_index += 1
+        else:
+            item.order = order
+            doc.blocks.append(item)

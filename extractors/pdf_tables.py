@@ -1,0 +1,145 @@
+"""Table parsers for PDF pages, one adapter per parser flavor, each returning `Grid`s.
+
+- `ruled_grids`: pdfplumber's ruling-line table finder. Cheap (it reuses the page already parsed)
+  and exact on the ruled grids most reports have, so it runs on every page with rules.
+- `camelot_lattice_grids`: camelot lattice, which finds rules in the rendered image (pdfium). It
+  costs ~0.3 s a page, so it runs only where the pdfplumber grid scored poorly.
+- `camelot_stream_grids`: camelot network/stream for tables printed without rules, only inside
+  regions whose lines look columnar.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+from extractors.pdf_grid import Grid, Region, cluster, grid_from_cell_boxes
+from extractors.pdf_layout import Line
+from fiscaldocs.model import BBox
+
+log = logging.getLogger(__name__)
+
+RULED_SETTINGS = {
+    "vertical_strategy": "lines",
+    "horizontal_strategy": "lines",
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "intersection_tolerance": 3,
+}
+
+
+def ruled_grids(page) -> list[Grid]:
+    """Grids from the page's ruling lines and rectangle edges (pdfplumber)."""
+    grids = []
+    for t in page.find_tables(RULED_SETTINGS):
+        grid = grid_from_cell_boxes([tuple(c) for c in t.cells], parser="pdfplumber")
+        if grid is not None and grid.n_cols >= 2 and grid.n_rows >= 1:
+            grids.append(grid)
+    return grids
+
+
+def _camelot_tables(path: Path, page_number: int, flavor: str, **kwargs):
+    import camelot  # imported lazily: it pulls in OpenCV, which most pages never need
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return camelot.read_pdf(str(path), pages=str(page_number), flavor=flavor,
+                                    suppress_stdout=True, **kwargs)
+        except Exception as exc:  # camelot raises bare exceptions on odd pages; a miss, not a crash
+            log.warning("camelot %s failed on %s page %d: %s", flavor, path.name, page_number, exc)
+            return []
+
+
+def camelot_lattice_grids(path: Path, page_number: int, page_height: float) -> list[Grid]:
+    """Grids from camelot lattice; spans come from the cell edges camelot did not find."""
+    grids = []
+    for t in _camelot_tables(path, page_number, "lattice", backend="pdfium", line_scale=40):
+        rows, cols = t.cells, t.cells[0] if t.cells else []
+        if len(cols) < 2:
+            continue
+        xs = [c.x1 for c in cols] + [cols[-1].x2]
+        ys = [page_height - r[0].y2 for r in rows] + [page_height - rows[-1][0].y1]
+        parent = {(r, c): (r, c) for r in range(len(rows)) for c in range(len(cols))}
+
+        def find(k):
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row):
+                if c + 1 < len(cols) and not cell.right:
+                    parent[find((r, c + 1))] = find((r, c))
+                if r + 1 < len(rows) and not cell.bottom:
+                    parent[find((r + 1, c))] = find((r, c))
+        comps: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for k in parent:
+            comps.setdefault(find(k), []).append(k)
+        regions = [Region(min(r for r, _ in m), min(c for _, c in m), max(r for r, _ in m) + 1,
+                          max(c for _, c in m) + 1) for m in comps.values()]
+        grids.append(Grid(xs=xs, ys=ys, regions=regions, parser="camelot-lattice"))
+    return grids
+
+
+def camelot_stream_grids(path: Path, page_number: int, page_height: float, area: BBox) -> list[Grid]:
+    """A grid for an unruled table inside `area` (top-left coordinates), via camelot network."""
+    x0, top, x1, bottom = area
+    table_area = f"{x0 - 2},{page_height - top + 2},{x1 + 2},{page_height - bottom - 2}"
+    grids = []
+    for flavor in ("network", "stream"):
+        for t in _camelot_tables(path, page_number, flavor, table_areas=[table_area]):
+            if len(t.cols) < 2 or len(t.rows) < 2:
+                continue
+            xs = [t.cols[0][0]] + [c[1] for c in t.cols]
+            ys = [page_height - t.rows[0][0]] + [page_height - r[1] for r in t.rows]
+            regions = [Region(r, c, r + 1, c + 1) for r in range(len(ys) - 1) for c in range(len(xs) - 1)]
+            grids.append(Grid(xs=xs, ys=ys, regions=regions, parser=f"camelot-{flavor}"))
+        if grids:
+            break
+    return grids
+
+
+def columnar_regions(lines: list[Line], min_lines: int = 3) -> list[BBox]:
+    """Areas where consecutive lines split into aligned pieces: candidate unruled tables.
+
+    A line is columnar when wide gaps cut it into three or more pieces. A run of `min_lines`
+    such lines, allowing single plain lines inside (a label row with no amounts), is a region;
+    whether it really is a table is left to the parsers' quality score.
+    """
+    regions: list[BBox] = []
+    run: list[Line] = []
+
+    def close() -> None:
+        while run and run[-1].segments < 3:
+            run.pop()
+        if sum(1 for ln in run if ln.segments >= 3) >= min_lines:
+            regions.append((min(ln.x0 for ln in run), run[0].top, max(ln.x1 for ln in run), run[-1].bottom))
+        run.clear()
+
+    for ln in lines:
+        near = bool(run) and ln.top - run[-1].bottom < 2 * ln.size
+        if ln.segments >= 3 and (not run or near):
+            run.append(ln)
+        elif run and near and run[-1].segments >= 3:
+            run.append(ln)
+        else:
+            close()
+            if ln.segments >= 3:
+                run.append(ln)
+    close()
+    return regions
+
+
+def overlap(a: BBox, b: BBox) -> float:
+    """Intersection over the smaller area: how much two table boxes are the same table."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / small if small > 0 else 0.0
+
+
+__all__ = ["ruled_grids", "camelot_lattice_grids", "camelot_stream_grids", "columnar_regions",
+           "overlap", "cluster"]

@@ -1,0 +1,3 @@
+"""fiscaldocs: Chinese government fiscal reports → a DuckDB warehouse."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""Shared fixtures: the sample corpus, its hand-written ground truth, and cached extractions."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from extractors import extract
+from fiscaldocs.model import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_docs"
+GROUND_TRUTH = SAMPLES / "ground_truth"
+REALDOCS = ROOT.parent / "shared" / "realdocs"
+
+
+def manifest() -> list[dict]:
+    return json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def ground_truth(slug: str) -> dict:
+    return json.loads((GROUND_TRUTH / f"{slug}.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def extracted(path: str) -> Document:
+    """Extraction is deterministic and the files are read-only: extract each once per session."""
+    return extract(Path(path))
+
+
+@pytest.fixture
+def realdoc(tmp_path):
+    """Copy a file from ../shared/realdocs (read-only test material) or skip when it is absent."""
+
+    def get(name: str) -> Path:
+        src = REALDOCS / name
+        if not src.exists():
+            pytest.skip(f"{src} not available")
+        dst = tmp_path / name
+        shutil.copyfile(src, dst)
+        return dst
+
+    return get
