@@ -164,10 +164,18 @@ def _int(el, default: int) -> int:
 
 
 def _page_count(document) -> int | None:
-    """Word stores the page count it last rendered in docProps/app.xml; None when absent."""
+    """The page count Word stored in docProps/app.xml when it last laid the file out. Files
+    written by libraries (python-docx keeps its template's "1 page, 0 words") never laid out:
+    a zero word count marks the figure as stale, and then there is no page count."""
     app = _app_xml(document)
-    node = app.find("{*}Pages") if app is not None else None
-    return int(node.text) if node is not None and (node.text or "").isdigit() and int(node.text) > 0 else None
+    if app is None:
+        return None
+    pages, words = app.find("{*}Pages"), app.find("{*}Words")
+    if pages is None or not (pages.text or "").isdigit() or int(pages.text) == 0:
+        return None
+    if words is not None and (words.text or "").strip() == "0":
+        return None
+    return int(pages.text)
 
 
 def _application(document) -> str | None:

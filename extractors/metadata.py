@@ -17,6 +17,7 @@ KIND_RULES: list[tuple[ReportKind, re.Pattern[str]]] = [
     (ReportKind.FINAL_ACCOUNTS, re.compile(r"决算")),
     (ReportKind.BUDGET, re.compile(r"预算")),
 ]
+_FIELD = re.compile(r"^[\u4e00-\u9fff]{2,8}[:：]")
 YEAR = re.compile(r"(20\d{2})\s*年")
 
 
@@ -32,11 +33,15 @@ def fill_basic_metadata(doc: Document) -> None:
 
 
 def _title(doc: Document) -> str | None:
-    """The first title block; a title set over several consecutive blocks is joined."""
+    """The first title block; a title set over consecutive title blocks of one page is joined.
+    A field line on the cover ("预算主管部门：…") and the table of contents ("目录") end it."""
     parts: list[str] = []
+    page = None
     for block in doc.blocks[:8]:
-        if block.kind is BlockKind.TITLE:
+        ends = _FIELD.match(block.text) or re.fullmatch(r"目\s*录", block.text) or (parts and block.page != page)
+        if block.kind is BlockKind.TITLE and not ends:
             parts.append(block.text)
+            page = block.page
         elif parts:
             break
     if not parts and doc.blocks:

@@ -11,7 +11,7 @@ import pdfplumber
 
 from extractors.captions import CaptionLine, find_caption
 from extractors.cjk import normalize_ws
-from extractors.pdf_grid import FilledTable, fill_grid, tidy
+from extractors.pdf_grid import FilledTable, cluster, fill_grid, tidy
 from extractors.pdf_layout import (
     TABLE_BREAK,
     Line,
@@ -53,6 +53,11 @@ class PageTable:
     first_on_page: bool = False
     last_on_page: bool = False
     row_pages: list[int] = field(default_factory=list)
+    page_height: float = 0.0
+    last_bottom: float = 0.0  # bottom edge of its last part, on its last page
+
+    def starts_page(self) -> bool:
+        return self.first_on_page and self.bbox[1] < 0.3 * self.page_height
 
 
 def extract_pdf_body(path: Path, doc: Document) -> None:
@@ -72,6 +77,8 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
             lines = chars_to_lines(outside, number, float(page.width), float(page.height))
             tables += _unruled_tables(path, page, number, chars, lines)
             lines = [ln for ln in lines if not any(_line_in(b, ln) for b in (t.bbox for t in tables))]
+            for t in tables:
+                t.page_height, t.last_bottom = float(page.height), t.bbox[3]
             pages_lines.append(lines)
             pages_tables.append(tables)
             page.flush_cache()
@@ -85,7 +92,7 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
     flow, positioned = _attach_captions_and_flow(pages_lines, pages_tables)
     margins = _margins_by_width(pages_lines)
     blocks = lines_to_blocks(flow, margins)
-    tables = _join_continued(positioned)
+    tables = _join_continued(positioned, _body_bottoms(pages_lines, pages_tables))
     _assign_order(doc, blocks, tables)
 
 
@@ -212,31 +219,84 @@ def _margins_by_width(pages_lines: list[list[Line]]) -> dict[int, Margins]:
     return {w: page_margins(lines) for w, lines in groups.items()}
 
 
-def _join_continued(tables: list[PageTable]) -> list[PageTable]:
-    """Join a table that ends a page with the table that starts the next one, when the second
-    has the same columns and no caption of its own; a repeated header is dropped."""
-    out: list[PageTable] = []
-    for t in tables:
-        prev = out[-1] if out else None
-        if (prev is not None and prev.last_on_page and t.first_on_page and t.page == prev.row_pages[-1] + 1
-                and t.n_cols == prev.n_cols and t.title is None and _same_columns(prev.xs, t.xs)):
-            _append_rows(prev, t)
-        else:
-            out.append(t)
+def _body_bottoms(pages_lines: list[list[Line]], pages_tables: list[list[PageTable]]) -> dict[int, float]:
+    """The lowest content edge seen on pages of each height (portrait and landscape differ):
+    where the bottom margin starts."""
+    out: dict[int, float] = {}
+    for lines, tables in zip(pages_lines, pages_tables, strict=True):
+        for height, bottom in [(ln.page_height, ln.bottom) for ln in lines] + [(t.page_height, t.bbox[3])
+                                                                               for t in tables]:
+            out[round(height)] = max(out.get(round(height), 0.0), bottom)
     return out
 
 
-def _same_columns(a: list[float], b: list[float], tol: float = 4.0) -> bool:
-    return len(a) == len(b) and all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+def _join_continued(tables: list[PageTable], body_bottoms: dict[int, float]) -> list[PageTable]:
+    """Join a table that ends its page with the table that starts the next page, when the second
+    has no caption of its own, the same outer edges, and either little room was left under the
+    first (spreadsheet print areas leave a few rows' worth) or its first new row could not have
+    fitted there (a tall row Word moved whole): the page break, not the author, split them. A
+    header repeated on the new page is dropped.
+
+    The two parts may show different column rules (a form whose top rows merge columns that the
+    rows on the next page split), so both are laid on the union of their column boundaries.
+    """
+    out: list[PageTable] = []
+    for t in tables:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.last_on_page and t.starts_page() and t.page == prev.row_pages[-1] + 1
+                and t.title is None and _same_edges(prev.xs, t.xs)):
+            repeated = _repeated_header_rows(prev, t)
+            room = body_bottoms[round(prev.page_height)] - prev.last_bottom
+            if repeated < t.n_rows and room < max(_row_height(t, repeated) + 2, 0.12 * prev.page_height):
+                _append_rows(prev, t, repeated)
+                continue
+        out.append(t)
+    return out
 
 
-def _append_rows(head: PageTable, cont: PageTable) -> None:
-    head_rows = _grid_text(head)
-    cont_rows = _grid_text(cont)
-    repeated = 0
-    while (repeated < min(3, len(cont_rows) - 1, len(head_rows))
-           and cont_rows[repeated] == head_rows[repeated] and any(cont_rows[repeated])):
-        repeated += 1
+def _row_texts(t: PageTable) -> list[str]:
+    rows = [""] * t.n_rows
+    for c in sorted(t.cells, key=lambda c: (c.row, c.col)):
+        rows[c.row] += normalize_ws(c.text)
+    return rows
+
+
+def _repeated_header_rows(head: PageTable, cont: PageTable) -> int:
+    """How many leading rows of `cont` repeat the leading rows of `head` (column-independent)."""
+    a, b = _row_texts(head), _row_texts(cont)
+    n = 0
+    while n < min(3, len(a), len(b) - 1) and a[n] and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def _row_height(t: PageTable, row: int) -> float:
+    tops = [c.bbox[1] for c in t.cells if c.row == row and c.bbox]
+    bottoms = [c.bbox[3] for c in t.cells if c.row == row and c.row_span == 1 and c.bbox]
+    return (min(bottoms) - min(tops)) if tops and bottoms else 0.0
+
+
+def _same_edges(a: list[float], b: list[float], tol: float = 4.0) -> bool:
+    return bool(a and b) and abs(a[0] - b[0]) <= tol and abs(a[-1] - b[-1]) <= tol
+
+
+def _regrid(t: PageTable, xs: list[float]) -> None:
+    """Re-index the cells' columns on the boundaries `xs` (a superset of the table's own)."""
+    def col(x: float) -> int:
+        return min(range(len(xs)), key=lambda i: abs(xs[i] - x))
+
+    for c in t.cells:
+        if c.bbox:
+            c.col = col(c.bbox[0])
+            c.col_span = max(1, col(c.bbox[2]) - c.col)
+    t.xs, t.n_cols = xs, len(xs) - 1
+
+
+def _append_rows(head: PageTable, cont: PageTable, repeated: int) -> None:
+    if head.xs != cont.xs:
+        union = cluster(head.xs + cont.xs, 4.0)
+        _regrid(head, union)
+        _regrid(cont, union)
     for c in cont.cells:
         if c.row < repeated:
             continue
@@ -244,13 +304,7 @@ def _append_rows(head: PageTable, cont: PageTable) -> None:
         head.cells.append(c)
     head.row_pages += [cont.page] * (cont.n_rows - repeated)
     head.n_rows += cont.n_rows - repeated
-
-
-def _grid_text(t: PageTable) -> list[tuple[str, ...]]:
-    grid = [[""] * t.n_cols for _ in range(t.n_rows)]
-    for c in t.cells:
-        grid[c.row][c.col] = normalize_ws(c.text)
-    return [tuple(r) for r in grid]
+    head.last_on_page, head.last_bottom = cont.last_on_page, cont.last_bottom
 
 
 def _assign_order(doc: Document, blocks, tables: list[PageTable]) -> None:

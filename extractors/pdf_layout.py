@@ -101,8 +101,10 @@ _PAGE_NUMBER = re.compile(
 )
 
 
-def _furniture_key(text: str) -> str:
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+def _furniture_key(line: Line) -> tuple[str, float]:
+    """Digits ignored (page numbers, dates change), font size kept: a document title repeated as
+    a small running header is furniture, the title itself on page 1 is not."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text)), round(line.size)
 
 
 def drop_page_furniture(pages: list[list[Line]]) -> list[list[Line]]:
@@ -119,14 +121,14 @@ def drop_page_furniture(pages: list[list[Line]]) -> list[list[Line]]:
         edge = {id(ln): ln for ln in ordered[:2] + ordered[-2:]}.values()
         return [ln for ln in edge if ln.top < 0.15 * ln.page_height or ln.bottom > 0.85 * ln.page_height]
 
-    counts: Counter[str] = Counter()
+    counts: Counter[tuple[str, float]] = Counter()
     for lines in pages:
-        counts.update({_furniture_key(ln.text) for ln in candidates(lines)})
+        counts.update({_furniture_key(ln) for ln in candidates(lines)})
     threshold = max(2, int(0.4 * len(pages) + 0.5))
     cleaned = []
     for lines in pages:
         drop = {id(ln) for ln in candidates(lines)
-                if _PAGE_NUMBER.match(ln.text.strip()) or counts[_furniture_key(ln.text)] >= threshold}
+                if _PAGE_NUMBER.match(ln.text.strip()) or counts[_furniture_key(ln)] >= threshold}
         cleaned.append([ln for ln in lines if id(ln) not in drop])
     return cleaned
 
@@ -137,7 +139,6 @@ HEADING_START = re.compile(
     r"^(?:[一二三四五六七八九十百]+[、．.]|[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十]+[章节部分]"
     r"|附件\s*\d*[-—]?\d*[:：]?$)"
 )
-# A numbered item starts a paragraph even when the previous line filled the width.
 ITEM_START = re.compile(r"^(?:\d+[、.．](?!\d)|[（(]\d+[）)]|[①②③④⑤⑥⑦⑧⑨⑩])")
 
 
@@ -145,6 +146,7 @@ ITEM_START = re.compile(r"^(?:\d+[、.．](?!\d)|[（(]\d+[）)]|[①②③④�
 class Margins:
     left: float
     right: float
+    body_size: float = 10.5  # the commonest font size: body text
 
 
 def page_margins(lines: Sequence[Line]) -> Margins:
@@ -153,28 +155,53 @@ def page_margins(lines: Sequence[Line]) -> Margins:
     left = starts.most_common(1)[0][0] if starts else min((ln.x0 for ln in lines), default=0.0)
     ends = sorted(ln.x1 for ln in lines)
     right = ends[int(0.9 * (len(ends) - 1))] if ends else 0.0
-    return Margins(left=float(left), right=float(right))
+    sizes = Counter(round(ln.size * 2) / 2 for ln in lines for _ in range(len(ln.text)))
+    body = sizes.most_common(1)[0][0] if sizes else 10.5
+    return Margins(left=float(left), right=float(right), body_size=body)
+
+
+_TERMINAL = "。！？；：!?;:"
 
 
 def _fills_line(line: Line, m: Margins) -> bool:
-    return line.x1 >= m.right - 1.6 * line.size
+    """Ends at the right margin, give or take the two characters that Chinese line breaking
+    (kinsoku) carries to the next line with a closing punctuation mark."""
+    return line.x1 >= m.right - 2.6 * line.size
+
+
+def _word_wrapped(prev: Line, cur: Line, m: Margins) -> bool:
+    """Ragged-right layouts push a whole number or Latin word ("1377.2万元") to the next line,
+    leaving the previous line several characters short of the margin."""
+    return (cur.text[:1].isascii() and cur.text[:1].isalnum() and prev.text[-1:] not in _TERMINAL
+            and prev.x1 >= m.right - 8 * prev.size)
 
 
 def _is_centered(line: Line, m: Margins) -> bool:
-    mid = (m.left + m.right) / 2
-    return line.x0 > m.left + 1.5 * line.size and abs(line.center_x - mid) < 2 * line.size
+    """Centred between the body margins: equal, visible gaps on both sides (a justified line has
+    none; an indented first line has a gap on the left only)."""
+    left_gap, right_gap = line.x0 - m.left, m.right - line.x1
+    return left_gap > 2 and right_gap > 2 and abs(left_gap - right_gap) < max(line.size, 6.0)
+
+
+def _is_display(line: Line, m: Margins) -> bool:
+    """Set larger than body text: a title or a display heading."""
+    return line.size >= 1.2 * m.body_size
 
 
 def _continues(prev: Line, cur: Line, m: Margins) -> bool:
     """Whether `cur` is the wrapped continuation of the paragraph whose last line is `prev`."""
-    if abs(prev.size - cur.size) > 1.0 or HEADING_START.match(cur.text) or ITEM_START.match(cur.text):
+    if abs(prev.size - cur.size) > 1.0 or HEADING_START.match(cur.text):
         return False
-    if _is_centered(prev, m) and _is_centered(cur, m):
-        return cur.top - prev.bottom <= 1.0 * cur.size  # a title set over two lines
+    # "4、…" at the left margin after a full line is an inline enumeration wrapping ("…；3、…；" /
+    # "4、…"); after a line that stopped short it is a new item.
+    if ITEM_START.match(cur.text) and prev.x1 < m.right - 1.0 * prev.size:
+        return False
+    if _is_centered(prev, m) and _is_centered(cur, m):  # a title set over several lines
+        return cur.page == prev.page and cur.top - prev.bottom <= 1.5 * cur.size
+    wrapped = (_fills_line(prev, m) or _word_wrapped(prev, cur, m)) and cur.x0 <= m.left + 0.8 * cur.size
     if cur.page != prev.page:
-        return _fills_line(prev, m) and cur.x0 <= m.left + 0.8 * cur.size
-    gap = cur.top - prev.bottom
-    return _fills_line(prev, m) and cur.x0 <= m.left + 0.8 * cur.size and gap <= 1.2 * cur.size
+        return wrapped
+    return wrapped and cur.top - prev.bottom <= 1.2 * cur.size
 
 
 @dataclass(slots=True)
@@ -208,7 +235,7 @@ def _to_block(para: _Para, m: Margins) -> TextBlock:
     first = para.lines[0]
     text = join_lines([ln.text for ln in para.lines])
     if all(_is_centered(ln, m) for ln in para.lines):
-        kind = BlockKind.TITLE if first.size >= 15 else BlockKind.HEADING
+        kind = BlockKind.TITLE if _is_display(first, m) else BlockKind.HEADING
     elif HEADING_START.match(text) and len(text) <= 40:
         kind = BlockKind.HEADING
     else:

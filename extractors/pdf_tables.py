@@ -14,7 +14,7 @@ import logging
 import warnings
 from pathlib import Path
 
-from extractors.pdf_grid import Grid, Region, cluster, grid_from_cell_boxes
+from extractors.pdf_grid import Grid, Region, grid_from_cell_boxes
 from extractors.pdf_layout import Line
 from fiscaldocs.model import BBox
 
@@ -56,32 +56,37 @@ def camelot_lattice_grids(path: Path, page_number: int, page_height: float) -> l
     """Grids from camelot lattice; spans come from the cell edges camelot did not find."""
     grids = []
     for t in _camelot_tables(path, page_number, "lattice", backend="pdfium", line_scale=40):
-        rows, cols = t.cells, t.cells[0] if t.cells else []
-        if len(cols) < 2:
+        rows = t.cells
+        if not rows or len(rows[0]) < 2:
             continue
-        xs = [c.x1 for c in cols] + [cols[-1].x2]
+        xs = [c.x1 for c in rows[0]] + [rows[0][-1].x2]
         ys = [page_height - r[0].y2 for r in rows] + [page_height - rows[-1][0].y1]
-        parent = {(r, c): (r, c) for r in range(len(rows)) for c in range(len(cols))}
-
-        def find(k):
-            while parent[k] != k:
-                parent[k] = parent[parent[k]]
-                k = parent[k]
-            return k
-
-        for r, row in enumerate(rows):
-            for c, cell in enumerate(row):
-                if c + 1 < len(cols) and not cell.right:
-                    parent[find((r, c + 1))] = find((r, c))
-                if r + 1 < len(rows) and not cell.bottom:
-                    parent[find((r + 1, c))] = find((r, c))
-        comps: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for k in parent:
-            comps.setdefault(find(k), []).append(k)
-        regions = [Region(min(r for r, _ in m), min(c for _, c in m), max(r for r, _ in m) + 1,
-                          max(c for _, c in m) + 1) for m in comps.values()]
-        grids.append(Grid(xs=xs, ys=ys, regions=regions, parser="camelot-lattice"))
+        grids.append(Grid(xs=xs, ys=ys, regions=_merged_regions(rows), parser="camelot-lattice"))
     return grids
+
+
+def _merged_regions(rows) -> list[Region]:
+    """Union the grid slots that no drawn edge separates; each union is one (merged) cell."""
+    n_rows, n_cols = len(rows), len(rows[0])
+    parent = {(r, c): (r, c) for r in range(n_rows) for c in range(n_cols)}
+
+    def find(k: tuple[int, int]) -> tuple[int, int]:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if c + 1 < n_cols and not cell.right:
+                parent[find((r, c + 1))] = find((r, c))
+            if r + 1 < n_rows and not cell.bottom:
+                parent[find((r + 1, c))] = find((r, c))
+    members: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for k in parent:
+        members.setdefault(find(k), []).append(k)
+    return [Region(min(r for r, _ in m), min(c for _, c in m), max(r for r, _ in m) + 1, max(c for _, c in m) + 1)
+            for m in members.values()]
 
 
 def camelot_stream_grids(path: Path, page_number: int, page_height: float, area: BBox) -> list[Grid]:
@@ -140,6 +145,3 @@ def overlap(a: BBox, b: BBox) -> float:
     small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return ix * iy / small if small > 0 else 0.0
 
-
-__all__ = ["ruled_grids", "camelot_lattice_grids", "camelot_stream_grids", "columnar_regions",
-           "overlap", "cluster"]

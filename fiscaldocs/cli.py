@@ -31,6 +31,45 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0 if doc.status is Status.OK else 1
 
 
+OVERVIEW_SQL = """
+SELECT d.title, d.fiscal_year, d.report_kind, d.file_type, d.page_count AS pages,
+       count(DISTINCT t.table_id) AS tables, count(c.text) FILTER (WHERE c.text <> '') AS filled_cells
+FROM documents d
+LEFT JOIN doc_tables t USING (doc_id)
+LEFT JOIN table_cells c ON c.doc_id = t.doc_id AND c.table_id = t.table_id
+GROUP BY ALL ORDER BY d.fiscal_year, d.title, d.file_type
+"""
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from flows.local_ingest import ingest
+
+    paths = [Path(p) for p in (args.paths or [DEFAULT_SOURCE])]
+    summary = ingest(paths, Path(args.db))
+    print(f"\n{sum(summary.statuses.values())} documents ({dict(summary.statuses)}), "
+          f"{summary.pages} pages, {summary.tables} tables -> {args.db}")
+    for failure in summary.failures:
+        print(f"  failed: {failure}")
+    with duckdb.connect(args.db, read_only=True) as con:
+        print()
+        con.sql(OVERVIEW_SQL).show(max_width=200)
+    return 0 if summary.ok else 1
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+
+    with duckdb.connect(args.db, read_only=True) as con:
+        con.sql(args.sql).show(max_width=200, max_rows=args.max_rows)
+    return 0
+
+
+DEFAULT_SOURCE = Path("sample_docs")
+DEFAULT_DB = "warehouse.duckdb"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fiscaldocs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -39,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Document as one JSON object")
     p.add_argument("--compact", action="store_true", help="with --json: no indentation")
     p.set_defaults(func=_cmd_extract)
+    for name, help_text in (("ingest", "extract files or folders into the DuckDB warehouse"),
+                            ("run", "the main job: ingest sample_docs/ into ./warehouse.duckdb")):
+        p = sub.add_parser(name, help=help_text)
+        if name == "ingest":
+            p.add_argument("paths", nargs="*", help="files or folders (default: sample_docs/)")
+        else:
+            p.set_defaults(paths=None)
+        p.add_argument("--db", default=DEFAULT_DB, help=f"warehouse file (default: {DEFAULT_DB})")
+        p.set_defaults(func=_cmd_ingest)
+    p = sub.add_parser("query", help="run SQL against the warehouse")
+    p.add_argument("sql")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--max-rows", type=int, default=100)
+    p.set_defaults(func=_cmd_query)
     return parser
 
 

@@ -12,6 +12,13 @@ from fiscaldocs.model import Status
 
 ENTRIES = manifest()
 
+# Gaps we know of, each a real limitation (strict xfail: the test fails loudly once it is fixed).
+KNOWN_GAPS = {
+    ("huaihua_2022_project_self_evaluation.pdf", 2):
+        "a vertically merged cell cut by a page break: LibreOffice prints its text in the part on the "
+        "next page, so the label lands one row lower than in the Word file",
+}
+
 
 def expected_tables(entry: dict) -> list[dict]:
     tables = [b for b in ground_truth(entry["ground_truth"])["blocks"] if b["type"] == "table"]
@@ -30,13 +37,15 @@ def test_table_count(entry):
     assert len(top_level(entry)) == len(expected_tables(entry))
 
 
-def _pairs():
+def _pairs(gaps: dict | None = None):
     for entry in ENTRIES:
         for i, _ in enumerate(expected_tables(entry)):
-            yield pytest.param(entry, i, id=f"{entry['file']}#{i}")
+            reason = (gaps or {}).get((entry["file"], i))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(entry, i, id=f"{entry['file']}#{i}", marks=marks)
 
 
-@pytest.mark.parametrize(("entry", "i"), list(_pairs()))
+@pytest.mark.parametrize(("entry", "i"), list(_pairs(KNOWN_GAPS)))
 def test_table_rows(entry, i):
     got = top_level(entry)
     assert i < len(got), f"table {i} not found ({len(got)} tables extracted)"
@@ -59,3 +68,23 @@ def test_pdf_rows_remember_their_page(entry):
     for table in top_level(entry):
         assert len(table.row_pages) == table.n_rows
         assert all(p is not None and p >= table.page for p in table.row_pages)
+
+
+def test_unruled_tables_come_from_a_text_alignment_parser():
+    """The unruled sample has no rules at all: its tables can only have been found by camelot's
+    network/stream parsers, never by a ruling-line parser."""
+    unruled = [e for e in ENTRIES if e["format"] == "pdf" and not e["ruled"]]
+    assert unruled
+    for entry in unruled:
+        tables = top_level(entry)
+        assert tables and all(t.extractor in ("camelot-network", "camelot-stream") for t in tables)
+
+
+def test_a_table_continues_across_pages_with_its_header_repeated():
+    """The corpus has tables printed over a page break with the header row repeated; each is one
+    logical table whose rows remember their pages, and the repeated header is not a data row."""
+    multi = [(e, t) for e in ENTRIES if e["format"] == "pdf" for t in top_level(e) if len(t.pages) > 1]
+    assert len(multi) >= 2
+    for _, table in multi:
+        header = table.rows()[0]
+        assert sum(1 for row in table.rows() if row == header and any(header)) == 1

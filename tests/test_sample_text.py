@@ -1,0 +1,72 @@
+"""Text of every sample document against the ground truth's prose: paragraphs rebuilt from
+wrapped lines, no spurious spaces, running headers and page numbers gone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import SAMPLES, extracted, ground_truth, manifest
+
+from extractors.captions import ANNEX_LABEL
+
+ENTRIES = manifest()
+
+
+def ws(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def prose(slug: str) -> list[str]:
+    """The ground truth's prose blocks; an "附件N" label right above a table belongs to the
+    table's caption, not to the text."""
+    blocks = ground_truth(slug)["blocks"]
+    out = []
+    for i, b in enumerate(blocks):
+        if b["type"] not in ("title", "heading", "paragraph"):
+            continue
+        nxt = blocks[i + 1]["type"] if i + 1 < len(blocks) else None
+        if ANNEX_LABEL.match(b["text"].strip()) and nxt == "table":
+            continue
+        out.append(ws(b["text"]))
+    return out
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_every_paragraph_is_one_block(entry):
+    have = {ws(b.text) for b in extracted(str(SAMPLES / entry["file"])).blocks}
+    missing = [p for p in prose(entry["ground_truth"]) if p not in have]
+    assert not missing, f"{len(missing)} paragraphs not rebuilt, e.g. {missing[:3]}"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_no_foreign_blocks(entry):
+    """Every block is prose or a table note of the ground truth: no page numbers, no running
+    headers, no table cells leaking into the text (at most 2% joined note lines)."""
+    truth = ground_truth(entry["ground_truth"])
+    allowed = set(prose(entry["ground_truth"]))
+    allowed |= {ws(n) for b in truth["blocks"] if b["type"] == "table" for n in b.get("notes", [])}
+    blocks = extracted(str(SAMPLES / entry["file"])).blocks
+    foreign = [b.text for b in blocks if ws(b.text) not in allowed]
+    assert len(foreign) <= 0.02 * len(blocks), foreign[:5]
+    assert not any(re.fullmatch(r"[-—–\s]*\d+[-—–\s]*", b.text) for b in blocks), "page number left in text"
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["format"] == "pdf"], ids=lambda e: e["file"])
+def test_blocks_know_their_page_and_order(entry):
+    doc = extracted(str(SAMPLES / entry["file"]))
+    pages = [b.page for b in doc.blocks]
+    assert all(p is not None and 1 <= p <= doc.meta.page_count for p in pages)
+    assert pages == sorted(pages)
+    orders = sorted([b.order for b in doc.blocks] + [t.order for t in doc.tables])
+    assert orders == list(range(len(orders)))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_title_year_and_kind(entry):
+    truth = ground_truth(entry["ground_truth"])["metadata"]
+    meta = extracted(str(SAMPLES / entry["file"])).meta
+    assert ws(meta.title or "") == ws(truth["title"])
+    assert meta.report_kind == truth["report_kind"]
+    if re.search(r"20\d\d", truth["title"]):  # a year in the body is the normalization stage's job
+        assert meta.fiscal_year == truth["fiscal_year"]
