@@ -49,10 +49,6 @@ def extract(path: str | Path) -> Document:
     except Exception as exc:  # the contract: a bad file is a Document with a reason, never a crash
         log.debug("extraction failed for %s", path, exc_info=True)
         return _failed(meta, f"{path.name}: {_describe(exc, kind)}")
-    if doc.status is Status.OK:
-        from extractors.metadata import fill_basic_metadata
-
-        fill_basic_metadata(doc)
     return doc
 
 

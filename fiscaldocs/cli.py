@@ -11,9 +11,9 @@ from fiscaldocs.model import Status
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from extractors import extract
+    from fiscaldocs.pipeline import process
 
-    doc = extract(Path(args.file))
+    doc = process(Path(args.file))
     if args.json:
         json.dump(doc.to_json_dict(), sys.stdout, ensure_ascii=False, indent=None if args.compact else 1)
         sys.stdout.write("\n")

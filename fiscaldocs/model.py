@@ -138,7 +138,7 @@ class Document:
     error: str | None = None
     blocks: list[TextBlock] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    claims: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[Any] = field(default_factory=list)  # normalize.claims.Claim, filled by normalization
     extractor_version: str = ""
 
     @property
@@ -175,5 +175,5 @@ class Document:
                 }
                 for t in self.tables
             ],
-            "claims": self.claims,
+            "claims": [c.as_dict() for c in self.claims],
         }

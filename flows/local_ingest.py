@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from extractors import extract
+from fiscaldocs.pipeline import process
 from fiscaldocs.model import Status
 from warehouse.load import load_document
 from warehouse.schema import create_schema
@@ -53,7 +53,7 @@ def ingest(paths: Iterable[Path], db: Path, progress=print) -> RunSummary:
     try:
         create_schema(con)
         for i, path in enumerate(files, start=1):
-            doc = extract(path)
+            doc = process(path)
             load_document(con, doc, str(path))
             summary.statuses[str(doc.status)] += 1
             summary.tables += len(doc.tables)

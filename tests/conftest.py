@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors import extract
+from fiscaldocs.pipeline import process
 from fiscaldocs.model import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +29,8 @@ def ground_truth(slug: str) -> dict:
 
 @functools.cache
 def extracted(path: str) -> Document:
-    """Extraction is deterministic and the files are read-only: extract each once per session."""
-    return extract(Path(path))
+    """Extraction is deterministic and the files are read-only: process each once per session."""
+    return process(Path(path))
 
 
 @pytest.fixture

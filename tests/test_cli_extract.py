@@ -25,7 +25,12 @@ def test_json_shape(capsys):
     assert set(doc["region"]) == {"code", "province", "city", "county"}
     assert (doc["status"], doc["file_type"], doc["fiscal_year"]) == ("ok", "pdf", 2023)
     assert len(doc["sha256"]) == 64
-    assert data["claims"] == []
+    first = data["claims"][0]
+    assert set(first) >= {"page", "text", "subject", "value", "unit", "value_normalized", "unit_normalized",
+                          "qualifier", "year"}
+    assert isinstance(first["value_normalized"], str)  # an exact decimal, never a float
+    assert doc["issuer"] == "益阳市医疗保障局" and doc["region"]["code"] == "430900"
+    assert doc["published_date"] == "2024-05-10"
     fund = data["tables"][2]
     assert set(fund) >= {"page", "index", "title", "unit", "rows"}
     assert fund["unit"] == "万元" and fund["rows"][1] == ["一、期初余额", "265750", "289740", "289740"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from extractors import extract
+from fiscaldocs.pipeline import process
 from fiscaldocs.model import BlockKind, Status
 
 
@@ -39,7 +39,7 @@ def _make(path):
 def test_body_order_spans_and_nesting(tmp_path):
     f = tmp_path / "report.docx"
     _make(f)
-    doc = extract(f)
+    doc = process(f)
     assert doc.status is Status.OK, doc.error
     top = [t for t in doc.tables if t.parent is None]
     assert len(top) == 1
@@ -67,7 +67,7 @@ def test_body_order_spans_and_nesting(tmp_path):
 
 
 def test_realdoc_docx_with_many_tables(realdoc):
-    doc = extract(realdoc("16_mineru_docx_demo_with_tables_NONFISCAL.docx"))
+    doc = process(realdoc("16_mineru_docx_demo_with_tables_NONFISCAL.docx"))
     assert doc.status is Status.OK
     # 11 w:tbl elements counted in the file's XML; none nested.
     assert len(doc.tables) == 11

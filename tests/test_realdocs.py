@@ -8,7 +8,7 @@ import functools
 import pytest
 from conftest import REALDOCS
 
-from extractors import extract
+from fiscaldocs.pipeline import process
 from fiscaldocs.model import Status
 
 
@@ -17,7 +17,7 @@ def real(name: str):
     path = REALDOCS / name
     if not path.exists():
         pytest.skip(f"{path} not available")
-    return extract(path)
+    return process(path)
 
 
 CAIZHENGJU = "01_putuo_caizhengju_2024_bumen_juesuan.pdf"

@@ -1,0 +1,80 @@
+"""Scoring extraction against the hand-written ground truth (sample_docs/ground_truth): used by
+the tests and by `benchmarks/accuracy.py`, which prints the figures the README reports."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from fiscaldocs.model import Document
+
+
+def _ws(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@dataclass
+class ClaimScores:
+    true_pos: int = 0
+    false_pos: int = 0
+    false_neg: int = 0
+    attributes: Counter = field(default_factory=Counter)  # (attribute, agrees) → count
+    misses: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.true_pos / max(1, self.true_pos + self.false_neg)
+
+    @property
+    def precision(self) -> float:
+        return self.true_pos / max(1, self.true_pos + self.false_pos)
+
+    def agreement(self, attribute: str) -> float:
+        agree, disagree = self.attributes[(attribute, True)], self.attributes[(attribute, False)]
+        return agree / max(1, agree + disagree)
+
+    def __iadd__(self, other: ClaimScores) -> ClaimScores:
+        self.true_pos += other.true_pos
+        self.false_pos += other.false_pos
+        self.false_neg += other.false_neg
+        self.attributes += other.attributes
+        self.misses += other.misses
+        self.extras += other.extras
+        return self
+
+
+def score_claims(doc: Document, truth: dict) -> ClaimScores:
+    """A claim is found when the block holding it (same text, whitespace ignored) yields a claim
+    with the same normalized value and unit. Qualifier, year and change are scored on the found
+    ones; the subject agrees when one contains the other."""
+    blocks = truth["blocks"]
+    # The ground truth lists claims of the prose only; lines printed under a table (说明, 注) are
+    # neither required nor counted against us.
+    notes = {_ws(n) for b in blocks if b["type"] == "table" for n in b.get("notes", [])}
+    wanted: dict[str, list[dict]] = defaultdict(list)
+    for claim in truth["claims"]:
+        wanted[_ws(blocks[claim["block"]]["text"])].append(claim)
+    scores = ClaimScores()
+    for claim in doc.claims:
+        key = _ws(doc.blocks[claim.block].text)
+        if key in notes and key not in wanted:
+            continue
+        pool = wanted.get(key, [])
+        match = next((w for w in pool if (w["value_normalized"], w["unit_normalized"])
+                      == (claim.value_normalized, claim.unit_normalized)), None)
+        if match is None:
+            scores.false_pos += 1
+            scores.extras.append(f"{claim.text} in {claim.sentence[:60]}")
+            continue
+        pool.remove(match)
+        scores.true_pos += 1
+        for attr in ("qualifier", "year", "change"):
+            scores.attributes[(attr, getattr(claim, attr) == match[attr])] += 1
+        subject = claim.subject or ""
+        scores.attributes[("subject", bool(subject) and (subject in match["subject"] or match["subject"] in subject))] += 1
+    for key, pool in wanted.items():
+        scores.false_neg += len(pool)
+        scores.misses += [f"{w['text']} in {key[:60]}" for w in pool]
+    return scores

@@ -1,0 +1,27 @@
+"""Normalization: give every number a value, unit, year, category and place.
+
+`normalize(doc)` fills a Document's metadata (title, issuer, department, region, fiscal year,
+report kind, published date) and its numeric claims. It reads the Document only: it knows nothing
+of files, DuckDB or Prefect.
+"""
+
+from __future__ import annotations
+
+from fiscaldocs.model import BlockKind, Document, Status
+from normalize.claims import find_claims
+from normalize.metadata import fill_metadata
+
+PROSE = (BlockKind.TITLE, BlockKind.HEADING, BlockKind.PARAGRAPH)
+
+
+def normalize(doc: Document) -> Document:
+    if doc.status is not Status.OK:
+        return doc
+    fill_metadata(doc)
+    doc.claims = [
+        claim
+        for i, block in enumerate(doc.blocks)
+        if block.kind in PROSE
+        for claim in find_claims(block.text, block=i, page=block.page, fiscal_year=doc.meta.fiscal_year)
+    ]
+    return doc
