@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from fiscaldocs.pipeline import process
 from fiscaldocs.model import Status
+from fiscaldocs.pipeline import process
 from warehouse.load import load_document
 from warehouse.schema import create_schema
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fiscaldocs.pipeline import process
 from fiscaldocs.model import Document
+from fiscaldocs.pipeline import process
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_docs"

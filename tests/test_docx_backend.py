@@ -5,8 +5,8 @@ from __future__ import annotations
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from fiscaldocs.pipeline import process
 from fiscaldocs.model import BlockKind, Status
+from fiscaldocs.pipeline import process
 
 
 def _make(path):

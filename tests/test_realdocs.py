@@ -8,8 +8,8 @@ import functools
 import pytest
 from conftest import REALDOCS
 
-from fiscaldocs.pipeline import process
 from fiscaldocs.model import Status
+from fiscaldocs.pipeline import process
 
 
 @functools.cache
@@ -70,3 +70,14 @@ def test_wanli_budget_tables_over_several_pages():
     assert income.title == "2023年部门收入预算总表" and income.pages == [11, 12, 13, 14]
     assert ["208", "05", "05", "机关事业单位基本养老保险缴费支出", "4,412,547", "4,412,547", "", "", ""] in income.rows()
     assert [t.pages for t in doc.tables[9:]] == [[31], [32], [33], [34], [35]]
+
+
+@pytest.mark.parametrize(("name", "issuer", "year", "kind"), [
+    (CAIZHENGJU, "上海市普陀区财政局", 2024, "final_accounts"),
+    (SIFAJU, "上海市普陀区司法局", 2026, "budget"),
+    (WANLI, "上海市普陀区人民政府万里街道办事处", 2023, "budget"),
+])
+def test_real_metadata(name, issuer, year, kind):
+    m = real(name).meta
+    assert (m.issuer, m.department, m.fiscal_year, m.report_kind) == (issuer, issuer, year, kind)
+    assert (m.region.code, m.region.province, m.region.city, m.region.county) == ("310107", "上海市", "上海市", "普陀区")
