@@ -1,13 +1,35 @@
-"""Command line: a thin face over the extractors (and, later, the flows and the warehouse)."""
+"""Command line: a thin face over the flows and the warehouse."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from fiscaldocs.model import Status
+
+DEFAULT_SOURCE = "sample_docs"
+DEFAULT_DB = "warehouse.duckdb"
+
+OVERVIEW_SQL = """
+SELECT coalesce(d.county, d.city) AS region, f.period_year AS year, f.category_name AS item, f.phase,
+       first(f.amount_yuan ORDER BY (f.source_kind = 'table') DESC, f.fact_id) * 0.0001 AS "万元",
+       string_agg(DISTINCT f.source_kind, ',') AS stated_in
+FROM facts f JOIN v_canonical_documents d USING (doc_id)
+WHERE f.category_code IN ('expenditure.basic', 'expenditure.project', 'expenditure.basic.personnel',
+                          'expenditure.basic.public', 'sangong.total', 'budget_type.general_public')
+  AND f.direction = 'expenditure'
+GROUP BY ALL ORDER BY region, year, item, phase
+"""
+
+
+def _quiet_prefect() -> None:
+    # Must be set before prefect is imported: no analytics, no chatter on the console.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -23,7 +45,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         if doc.error:
             print(f"  error: {doc.error}")
         print(f"  title: {m.title}  year: {m.fiscal_year}  kind: {m.report_kind}")
-        print(f"  {len(doc.blocks)} text blocks, {len(doc.tables)} tables")
+        print(f"  issuer: {m.issuer}  department: {m.department}  region: {m.region.code} "
+              f"{m.region.province or ''}{m.region.city or ''}{m.region.county or ''}")
+        print(f"  {len(doc.blocks)} text blocks, {len(doc.tables)} tables, {len(doc.claims)} claims")
         for t in doc.tables:
             q = f"{t.quality.score:.2f}" if t.quality else "-"
             print(f"  table {t.index}: pages {t.pages or '-'} {t.n_rows}x{t.n_cols} {t.extractor} q={q} "
@@ -31,43 +55,70 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0 if doc.status is Status.OK else 1
 
 
-OVERVIEW_SQL = """
-SELECT d.title, d.fiscal_year, d.report_kind, d.file_type, d.page_count AS pages,
-       count(DISTINCT t.table_id) AS tables, count(c.text) FILTER (WHERE c.text <> '') AS filled_cells
-FROM documents d
-LEFT JOIN doc_tables t USING (doc_id)
-LEFT JOIN table_cells c ON c.doc_id = t.doc_id AND c.table_id = t.table_id
-GROUP BY ALL ORDER BY d.fiscal_year, d.title, d.file_type
-"""
-
-
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    import duckdb
+    _quiet_prefect()
+    from flows.ingest import ingest_flow, run_summary
 
-    from flows.local_ingest import ingest
+    inputs = args.paths or ([] if args.sources else [DEFAULT_SOURCE])
+    summary = run_summary(ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db))
+    print(f"\nrun {summary.run_id}: {len(summary.outcomes)} files — new {summary.count('new')}, "
+          f"changed {summary.count('changed')}, reloaded {summary.count('reloaded')}, "
+          f"skipped (unchanged) {summary.count('skipped')}, failed {summary.failed} -> {args.db}")
+    for o in summary.outcomes:
+        if o.status != "ok":
+            print(f"  {o.status}: {o.error}")
+    for problem in summary.problems:
+        print(f"  error: {problem}")
+    from warehouse.publish import read_only
 
-    paths = [Path(p) for p in (args.paths or [DEFAULT_SOURCE])]
-    summary = ingest(paths, Path(args.db))
-    print(f"\n{sum(summary.statuses.values())} documents ({dict(summary.statuses)}), "
-          f"{summary.pages} pages, {summary.tables} tables -> {args.db}")
-    for failure in summary.failures:
-        print(f"  failed: {failure}")
-    with duckdb.connect(args.db, read_only=True) as con:
-        print()
-        con.sql(OVERVIEW_SQL).show(max_width=200)
-    return 0 if summary.ok else 1
+    with read_only(Path(args.db)) as con:
+        print("\nKey spending figures by region and year (one document per report; `fiscaldocs query` for more):")
+        con.sql(OVERVIEW_SQL).show(max_width=160)
+    return 1 if summary.failed else 0
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    import duckdb
+    from warehouse.publish import read_only
 
-    with duckdb.connect(args.db, read_only=True) as con:
+    with read_only(Path(args.db)) as con:
         con.sql(args.sql).show(max_width=200, max_rows=args.max_rows)
     return 0
 
 
-DEFAULT_SOURCE = Path("sample_docs")
-DEFAULT_DB = "warehouse.duckdb"
+def _cmd_status(args: argparse.Namespace) -> int:
+    from warehouse.publish import read_only
+
+    with read_only(Path(args.db)) as con:
+        print("Last runs:")
+        con.sql("SELECT run_id, started_at, finished_at - started_at AS took, seen, new, changed, skipped, failed "
+                "FROM ingest_runs ORDER BY started_at DESC LIMIT 10").show(max_width=160)
+        print("Documents:")
+        con.sql("SELECT status, report_kind, count(*) AS documents, sum(page_count) AS pages FROM documents "
+                "GROUP BY ALL ORDER BY ALL").show(max_width=160)
+        failures = con.execute("SELECT file_name, error FROM documents WHERE status <> 'ok' ORDER BY file_name").fetchall()
+        print(f"Failures: {len(failures)}")
+        for name, error in failures:
+            print(f"  {name}: {error}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.export import export_parquet
+    from warehouse.publish import read_only
+
+    with read_only(Path(args.db)) as con:
+        counts = export_parquet(con, Path(args.dir))
+    for table, n in counts.items():
+        print(f"{table:12} {n:8d} rows -> {Path(args.dir) / table}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    _quiet_prefect()
+    from flows.serve import serve_nightly
+
+    return serve_nightly(cron=args.cron, timezone=args.timezone, inputs=args.paths or [DEFAULT_SOURCE],
+                         sources_file=args.sources, db=args.db)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,26 +129,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Document as one JSON object")
     p.add_argument("--compact", action="store_true", help="with --json: no indentation")
     p.set_defaults(func=_cmd_extract)
-    for name, help_text in (("ingest", "extract files or folders into the DuckDB warehouse"),
+    for name, help_text in (("ingest", "ingest files, folders or URLs into the warehouse (a Prefect flow)"),
                             ("run", "the main job: ingest sample_docs/ into ./warehouse.duckdb")):
         p = sub.add_parser(name, help=help_text)
         if name == "ingest":
-            p.add_argument("paths", nargs="*", help="files or folders (default: sample_docs/)")
+            p.add_argument("paths", nargs="*", help=f"files, folders or URLs (default: {DEFAULT_SOURCE}/)")
+            p.add_argument("--sources", help="a sources file (TOML)")
         else:
-            p.set_defaults(paths=None)
+            p.set_defaults(paths=None, sources=None)
         p.add_argument("--db", default=DEFAULT_DB, help=f"warehouse file (default: {DEFAULT_DB})")
         p.set_defaults(func=_cmd_ingest)
-    p = sub.add_parser("query", help="run SQL against the warehouse")
+    p = sub.add_parser("query", help="run SQL against the warehouse (read-only)")
     p.add_argument("sql")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--max-rows", type=int, default=100)
     p.set_defaults(func=_cmd_query)
+    p = sub.add_parser("status", help="last runs, counts, failures")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=_cmd_status)
+    p = sub.add_parser("export", help="export the warehouse as Parquet, partitioned by year")
+    p.add_argument("dir")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=_cmd_export)
+    p = sub.add_parser("serve", help="run the nightly ingestion on a schedule (starts a local Prefect "
+                                     "server unless PREFECT_API_URL is set)")
+    p.add_argument("paths", nargs="*", help=f"what to ingest each night (default: {DEFAULT_SOURCE}/)")
+    p.add_argument("--sources", help="a sources file (TOML)")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--cron", default="0 2 * * *", help="schedule (default: 02:00 every day)")
+    p.add_argument("--timezone", default="Asia/Shanghai")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    from warehouse.publish import WarehouseBusy
+    from warehouse.schema import SchemaMismatch
+
+    try:
+        return args.func(args)
+    except (FileNotFoundError, SchemaMismatch, WarehouseBusy) as exc:
+        print(f"fiscaldocs: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

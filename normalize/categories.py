@@ -150,6 +150,7 @@ class LineItem:
     match: CategoryMatch | None
     is_total: bool = False  # 合计/总计/小计: structure, not a category
     has_money: bool = False  # an amount in 元/万元/亿元 (not a score or a count)
+    cols: tuple[int, ...] = ()  # the columns of this item in its row (several items may share a row)
 
 
 _CODE_CELL = re.compile(r"^\d{2,7}$")
@@ -185,7 +186,7 @@ def line_items(table: Table, year: int | None = None) -> list[LineItem]:
             if match and match.level in ("类", "款"):
                 context.append(match.code)
             items.append(LineItem(r, label, code, match, is_total=bool(_TOTAL.fullmatch(clean_label(label))),
-                                  has_money=any(v.unit_normalized == "CNY" for v in amounts)))
+                                  has_money=any(v.unit_normalized == "CNY" for v in amounts), cols=tuple(cols)))
     return items
 
 

@@ -1,93 +1,233 @@
-"""Warehouse schema as code, documented in the database itself (COMMENT ON).
+"""Warehouse schema as code, documented in the database itself (COMMENT ON every table and column).
 
-This is the raw-extraction layer: documents, their text blocks, tables and cells, kept for
-provenance and re-processing. Normalized facts build on it.
+Layers: the raw extraction (documents, text_blocks, doc_tables, table_cells, claims) kept for
+provenance and re-processing; the comparable layer (facts, indicators) dashboards read; checks;
+dimensions (regions, categories); run bookkeeping (ingest_runs). Money is DECIMAL end to end.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-TABLES: dict[str, tuple[str, dict[str, str], str]] = {
-    "documents": (
-        "One row per extracted file, keyed by the sha256 of its content.",
-        {
-            "doc_id": "VARCHAR PRIMARY KEY",
-            "file_name": "VARCHAR",
-            "source_path": "VARCHAR",
-            "file_type": "VARCHAR",
-            "title": "VARCHAR",
-            "fiscal_year": "INTEGER",
-            "report_kind": "VARCHAR",
-            "page_count": "INTEGER",
-            "producer": "VARCHAR",
-            "status": "VARCHAR",
-            "error": "VARCHAR",
-            "extractor_version": "VARCHAR",
-            "ingested_at": "TIMESTAMP",
-        },
-        "",
-    ),
-    "text_blocks": (
-        "Paragraphs, headings and titles in reading order.",
-        {
-            "doc_id": "VARCHAR",
-            "block_idx": "INTEGER",
-            "reading_order": "INTEGER",
-            "page": "INTEGER",
-            "kind": "VARCHAR",
-            "text": "VARCHAR",
-        },
-        "PRIMARY KEY (doc_id, block_idx)",
-    ),
-    "doc_tables": (
-        "Tables as extracted: caption, declared unit, pages, parser and its quality score.",
-        {
-            "doc_id": "VARCHAR",
-            "table_id": "INTEGER",
-            "reading_order": "INTEGER",
-            "first_page": "INTEGER",
-            "pages": "INTEGER[]",
-            "title": "VARCHAR",
-            "unit": "VARCHAR",
-            "n_rows": "INTEGER",
-            "n_cols": "INTEGER",
-            "extractor": "VARCHAR",
-            "quality": "DOUBLE",
-            "parent_table_id": "INTEGER",
-        },
-        "PRIMARY KEY (doc_id, table_id)",
-    ),
-    "table_cells": (
-        "Every cell of every table with its span and page: the provenance of every table number.",
-        {
-            "doc_id": "VARCHAR",
-            "table_id": "INTEGER",
-            "row_idx": "INTEGER",
-            "col_idx": "INTEGER",
-            "row_span": "INTEGER",
-            "col_span": "INTEGER",
-            "page": "INTEGER",
-            "text": "VARCHAR",
-        },
-        "PRIMARY KEY (doc_id, table_id, row_idx, col_idx)",
-    ),
+# Bump when a table or column changes: a warehouse of another version is not written into.
+SCHEMA_VERSION = "2"
+MONEY = "DECIMAL(38,4)"
+QUANTITY = "DECIMAL(38,6)"
+
+# table → (comment, [(column, type, comment)], constraint)
+TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
+    "documents": ("One row per file, keyed by the sha256 of its content; failed files too, with the reason.", [
+        ("doc_id", "VARCHAR PRIMARY KEY", "sha256 of the file content: one document wherever it came from"),
+        ("source_url", "VARCHAR", "URL it was downloaded from, when crawled"),
+        ("source_path", "VARCHAR", "path it was read from"),
+        ("file_name", "VARCHAR", "file name"),
+        ("file_type", "VARCHAR", "pdf | docx | doc | html | … (by content, not name)"),
+        ("title", "VARCHAR", "document title"),
+        ("issuer", "VARCHAR", "unit that published / signed the report"),
+        ("department", "VARCHAR", "unit the report is about (differs from the issuer for 财政重点评价)"),
+        ("region_code", "VARCHAR", "GB/T 2260 code of the region (6 digits)"),
+        ("province", "VARCHAR", "province name"),
+        ("city", "VARCHAR", "prefecture-level city name"),
+        ("county", "VARCHAR", "county-level unit name, NULL for a city-level unit"),
+        ("fiscal_year", "INTEGER", "the year the report is about"),
+        ("report_kind", "VARCHAR", "budget | final_accounts | performance_self_evaluation | "
+                                   "project_self_evaluation | fiscal_evaluation | other"),
+        ("published_date", "DATE", "signature date at the end of the report"),
+        ("page_count", "INTEGER", "pages (NULL for a Word file that was never laid out)"),
+        ("producer", "VARCHAR", "software that wrote the file, as the file says"),
+        ("status", "VARCHAR", "ok | needs_ocr | error"),
+        ("error", "VARCHAR", "why the file could not be read, naming the file"),
+        ("extractor_version", "VARCHAR", "fiscaldocs extractor version that produced the rows"),
+        ("ingested_at", "TIMESTAMP", "when this version of the rows was loaded (UTC)"),
+    ], ""),
+    "text_blocks": ("Paragraphs, headings and titles in reading order.", [
+        ("doc_id", "VARCHAR", "document"),
+        ("block_idx", "INTEGER", "index among the document's text blocks"),
+        ("reading_order", "INTEGER", "position in reading order, shared with tables"),
+        ("page", "INTEGER", "1-based page; NULL for Word files"),
+        ("kind", "VARCHAR", "title | heading | paragraph"),
+        ("text", "VARCHAR", "text, layout spaces removed, wrapped lines joined"),
+    ], "PRIMARY KEY (doc_id, block_idx)"),
+    "doc_tables": ("Tables as extracted: caption, declared unit, pages, parser and its quality score.", [
+        ("doc_id", "VARCHAR", "document"),
+        ("table_id", "INTEGER", "index of the table in the document"),
+        ("reading_order", "INTEGER", "position in reading order, shared with text blocks"),
+        ("first_page", "INTEGER", "first page the table is printed on"),
+        ("pages", "INTEGER[]", "every page its rows are printed on (a table continued over pages is one table)"),
+        ("title", "VARCHAR", "caption printed above the table"),
+        ("unit", "VARCHAR", "unit the caption declares (单位：万元 → 万元)"),
+        ("n_rows", "INTEGER", "rows"),
+        ("n_cols", "INTEGER", "columns"),
+        ("extractor", "VARCHAR", "pdfplumber | camelot-lattice | camelot-network | camelot-stream | python-docx"),
+        ("quality", "DOUBLE", "parser score: share of printed characters placed in cells, weighted by fill"),
+        ("parent_table_id", "INTEGER", "for a table nested in a Word table cell, the table holding it"),
+    ], "PRIMARY KEY (doc_id, table_id)"),
+    "table_cells": ("Every cell of every table with span, page, and the number it holds with its unit.", [
+        ("doc_id", "VARCHAR", "document"),
+        ("table_id", "INTEGER", "table"),
+        ("row_idx", "INTEGER", "row (0-based)"),
+        ("col_idx", "INTEGER", "column (0-based)"),
+        ("row_span", "INTEGER", "rows the cell covers"),
+        ("col_span", "INTEGER", "columns the cell covers"),
+        ("page", "INTEGER", "page the cell is printed on"),
+        ("text", "VARCHAR", "cell text as printed; a merged cell appears once, at its top-left slot"),
+        ("value", QUANTITY, "the number in the cell, as printed (separators removed)"),
+        ("unit", "VARCHAR", "unit that applies to it (cell, row label, column header or the table's)"),
+        ("value_normalized", QUANTITY, "value in the normalized unit (yuan, persons, percent points …)"),
+        ("unit_normalized", "VARCHAR", "CNY | person | person_time | percent | count | score | …"),
+    ], "PRIMARY KEY (doc_id, table_id, row_idx, col_idx)"),
+    "claims": ("Numeric statements in the prose, with their sentence and character span.", [
+        ("doc_id", "VARCHAR", "document"),
+        ("claim_idx", "INTEGER", "index of the claim in the document"),
+        ("page", "INTEGER", "page of the sentence"),
+        ("block_idx", "INTEGER", "text block holding it"),
+        ("char_start", "INTEGER", "start of the number in the block text"),
+        ("char_end", "INTEGER", "end of the number and unit in the block text"),
+        ("sentence", "VARCHAR", "the sentence it came from"),
+        ("text", "VARCHAR", "number and unit as printed"),
+        ("subject", "VARCHAR", "what is measured, as the sentence names it"),
+        ("value", "VARCHAR", "number as printed, separators removed"),
+        ("unit", "VARCHAR", "unit as printed"),
+        ("value_normalized", QUANTITY, "value in the normalized unit"),
+        ("unit_normalized", "VARCHAR", "CNY | person | person_time | percent | count | score | …"),
+        ("qualifier", "VARCHAR", "以上 | 超过 | 约 | 近 | 达到 | 不足 | ≥ | ≤ …"),
+        ("year", "INTEGER", "year the number refers to"),
+        ("change", "VARCHAR", "increase | decrease when the number is a change"),
+        ("category_code", "VARCHAR", "category of the subject, where it maps"),
+    ], "PRIMARY KEY (doc_id, claim_idx)"),
+    "facts": ("One row per money amount (yuan), comparable across regions and years "
+              "(modelled on the Fiscal Data Package).", [
+        ("fact_id", "VARCHAR PRIMARY KEY", "deterministic id from document and position"),
+        ("doc_id", "VARCHAR", "document"),
+        ("region_code", "VARCHAR", "GB/T 2260 code of the document's region"),
+        ("fiscal_year", "INTEGER", "year of the report"),
+        ("period_year", "INTEGER", "year of the amount (a 2022年决算数 column in a 2023 report is 2022)"),
+        ("phase", "VARCHAR", "approved (年初预算) | adjusted (调整/全年预算) | executed (决算/执行数)"),
+        ("direction", "VARCHAR", "expenditure | revenue | balance"),
+        ("budget_type", "VARCHAR", "general_public | government_fund | state_capital | social_insurance_fund"),
+        ("line_item", "VARCHAR", "line item as printed"),
+        ("category_scheme", "VARCHAR", "functional | economic | revenue | special"),
+        ("category_code", "VARCHAR", "category code (政府收支分类科目 or a named genre line)"),
+        ("category_name", "VARCHAR", "category name in force in the period"),
+        ("economic_code", "VARCHAR", "economic classification code where the line is one"),
+        ("amount_yuan", MONEY, "amount in yuan, exact"),
+        ("source_kind", "VARCHAR", "table | text"),
+        ("table_id", "INTEGER", "provenance: table"),
+        ("row_idx", "INTEGER", "provenance: row"),
+        ("col_idx", "INTEGER", "provenance: column"),
+        ("claim_idx", "INTEGER", "provenance: claim"),
+        ("page", "INTEGER", "provenance: page"),
+        ("column_header", "VARCHAR", "provenance: the column header the period and phase were read from"),
+    ], ""),
+    "indicators": ("Non-money quantities (people, %, counts, scores) in the shape of facts.", [
+        ("fact_id", "VARCHAR PRIMARY KEY", "deterministic id from document and position"),
+        ("doc_id", "VARCHAR", "document"),
+        ("region_code", "VARCHAR", "GB/T 2260 code"),
+        ("fiscal_year", "INTEGER", "year of the report"),
+        ("period_year", "INTEGER", "year of the value"),
+        ("phase", "VARCHAR", "approved | adjusted | executed"),
+        ("line_item", "VARCHAR", "what is measured, as printed"),
+        ("category_code", "VARCHAR", "category where the line maps"),
+        ("value", QUANTITY, "value in the normalized unit"),
+        ("unit", "VARCHAR", "person | person_time | percent | percentage_point | count | score | …"),
+        ("source_kind", "VARCHAR", "table | text"),
+        ("table_id", "INTEGER", "provenance: table"),
+        ("row_idx", "INTEGER", "provenance: row"),
+        ("col_idx", "INTEGER", "provenance: column"),
+        ("claim_idx", "INTEGER", "provenance: claim"),
+        ("page", "INTEGER", "provenance: page"),
+    ], ""),
+    "checks": ("Results of consistency checks on the numbers (filled by the audit stage).", [
+        ("check_id", "VARCHAR PRIMARY KEY", "deterministic id"),
+        ("doc_id", "VARCHAR", "document checked (the first, for checks across documents)"),
+        ("rule", "VARCHAR", "named rule"),
+        ("status", "VARCHAR", "pass | fail | warn | skipped"),
+        ("message", "VARCHAR", "what was found, in plain words"),
+        ("expected", QUANTITY, "value the rule expects"),
+        ("actual", QUANTITY, "value printed"),
+        ("tolerance", QUANTITY, "rounding tolerance used"),
+        ("provenance", "VARCHAR", "JSON: document, page, table/row/col or sentence of every side"),
+    ], ""),
+    "regions": ("Regions the documents come from (GB/T 2260).", [
+        ("region_code", "VARCHAR PRIMARY KEY", "GB/T 2260 code (6 digits)"),
+        ("province", "VARCHAR", "province"),
+        ("city", "VARCHAR", "prefecture-level city"),
+        ("county", "VARCHAR", "county-level unit"),
+    ], ""),
+    "categories": ("The category taxonomy (normalize/data): one row per code and name period.", [
+        ("scheme", "VARCHAR", "functional | economic | revenue | special"),
+        ("code", "VARCHAR", "code"),
+        ("level", "VARCHAR", "类 | 款 | 项"),
+        ("name", "VARCHAR", "name in the period"),
+        ("parent_code", "VARCHAR", "enclosing code"),
+        ("valid_from", "INTEGER", "first budget year of this name (NULL: not recorded)"),
+        ("valid_to", "INTEGER", "last budget year of this name (NULL: still in force)"),
+    ], ""),
+    "ingest_runs": ("One row per ingestion run.", [
+        ("run_id", "VARCHAR PRIMARY KEY", "run id"),
+        ("started_at", "TIMESTAMP", "start (UTC)"),
+        ("finished_at", "TIMESTAMP", "end (UTC)"),
+        ("seen", "INTEGER", "files seen"),
+        ("new", "INTEGER", "documents loaded for the first time"),
+        ("changed", "INTEGER", "sources whose content changed and were replaced"),
+        ("skipped", "INTEGER", "documents already loaded with this extractor version"),
+        ("failed", "INTEGER", "files that could not be read"),
+        ("sources", "VARCHAR", "what the run was asked to ingest"),
+    ], ""),
 }
 
-COLUMN_COMMENTS = {
-    "documents.doc_id": "sha256 of the file content: the same file is one document wherever it came from",
-    "documents.status": "ok | needs_ocr | error",
-    "documents.error": "why the file could not be read, naming the file",
-    "documents.fiscal_year": "the year the report is about (from its title)",
-    "documents.report_kind": "budget | final_accounts | performance_self_evaluation | "
-                             "project_self_evaluation | fiscal_evaluation | other",
-    "text_blocks.page": "1-based page; NULL for Word files, which have no fixed pages",
-    "doc_tables.pages": "every page the table's rows are printed on (a table continued over pages is one table)",
-    "doc_tables.unit": "the unit the caption declares (单位：万元 → 万元)",
-    "doc_tables.quality": "the parser's score: share of printed characters placed in cells, weighted by fill",
-    "doc_tables.parent_table_id": "for a table nested in a Word table cell, the table holding it",
-    "table_cells.text": "cell text as printed; a merged cell appears once, at its top-left slot",
-    "table_cells.page": "page the cell is printed on",
+VIEWS: dict[str, tuple[str, str]] = {
+    "v_canonical_documents": ("One document per report: where a report was loaded several times "
+                              "(its Word and its PDF file), the one with most tables, then the PDF.", """
+        SELECT * EXCLUDE (rn) FROM (
+          SELECT d.*, row_number() OVER (
+            PARTITION BY coalesce(region_code, ''), coalesce(fiscal_year, 0), coalesce(report_kind, ''),
+                         coalesce(title, doc_id)
+            ORDER BY (SELECT count(*) FROM doc_tables t WHERE t.doc_id = d.doc_id) DESC, (file_type = 'pdf') DESC,
+                     doc_id) AS rn
+          FROM documents d WHERE status = 'ok')
+        WHERE rn = 1"""),
+    "v_table_amounts": ("Table facts with one amount per line item, period and phase: where a row "
+                        "repeats an amount split by columns (合计 | 基本支出 | 项目支出), the total column.", """
+        SELECT * EXCLUDE (rn) FROM (
+          SELECT f.*, row_number() OVER (
+            PARTITION BY f.doc_id, f.table_id, f.row_idx, f.line_item, f.period_year, f.phase, f.direction
+            ORDER BY (coalesce(f.column_header, '') SIMILAR TO '.*(合计|总计).*') DESC, f.amount_yuan DESC,
+                     f.col_idx) AS rn
+          FROM facts f WHERE f.source_kind = 'table')
+        WHERE rn = 1"""),
+    "v_spending": ("Spending by region × year × functional category (类/款/项) × phase, in yuan. "
+                   "Sum within one level: a 类 already includes its 款 and 项.", """
+        SELECT d.region_code, d.province, d.city, d.county, f.period_year, f.category_code, f.category_name,
+               length(f.category_code) AS code_digits, f.phase, sum(f.amount_yuan) AS amount_yuan,
+               count(*) AS n_facts
+        FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
+        WHERE f.direction = 'expenditure' AND f.category_scheme = 'functional'
+        GROUP BY ALL"""),
+    "v_sangong": ("三公经费 (and its parts) by region × year × phase, in yuan.", """
+        SELECT d.region_code, d.province, d.city, d.county, f.period_year, f.category_code, f.category_name,
+               f.phase, sum(f.amount_yuan) AS amount_yuan, count(*) AS n_facts
+        FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
+        WHERE f.category_code LIKE 'sangong.%'
+        GROUP BY ALL"""),
+    "v_medical_insurance_fund": ("Medical-insurance fund income, expenditure and balance by region × "
+                                 "year × fund × phase, in yuan.", """
+        SELECT d.region_code, d.province, d.city, d.county, f.period_year,
+               CASE WHEN t.title LIKE '%职工%' THEN 'employee' WHEN t.title LIKE '%城乡居民%' THEN 'resident' END AS fund,
+               f.category_code, f.category_name, f.direction, f.phase, sum(f.amount_yuan) AS amount_yuan
+        FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
+        JOIN doc_tables t ON t.doc_id = f.doc_id AND t.table_id = f.table_id
+        WHERE f.category_code LIKE 'si_fund.%'
+        GROUP BY ALL"""),
+    "v_document_summary": ("Per document: what was read and what the checks found.", """
+        SELECT d.doc_id, d.file_name, d.title, d.issuer, d.region_code, d.fiscal_year, d.report_kind, d.status,
+               d.error, d.page_count,
+               (SELECT count(*) FROM doc_tables t WHERE t.doc_id = d.doc_id) AS tables,
+               (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id) AS claims,
+               (SELECT count(*) FROM facts f WHERE f.doc_id = d.doc_id) AS facts,
+               (SELECT count(*) FROM indicators i WHERE i.doc_id = d.doc_id) AS indicators,
+               (SELECT count(*) FROM checks k WHERE k.doc_id = d.doc_id AND k.status = 'fail') AS failed_checks
+        FROM documents d"""),
 }
 
 
@@ -95,11 +235,33 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+class SchemaMismatch(RuntimeError):
+    pass
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        row = con.execute("SELECT value FROM warehouse_meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
+        return None if tables == 0 else "1"
+    return row[0] if row else None
+
+
+def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse") -> None:
+    found = schema_version(con)
+    if found not in (None, SCHEMA_VERSION):
+        raise SchemaMismatch(f"{path}: built with warehouse schema {found}, this fiscaldocs writes schema "
+                             f"{SCHEMA_VERSION}; ingest into a new file (--db) or move the old one away")
+    con.execute("CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     for name, (comment, columns, constraint) in TABLES.items():
-        cols = ",\n  ".join(f"{col} {typ}" for col, typ in columns.items())
+        cols = ",\n  ".join(f"{col} {typ}" for col, typ, _ in columns)
         extra = f",\n  {constraint}" if constraint else ""
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} (\n  {cols}{extra}\n)")
         con.execute(f"COMMENT ON TABLE {name} IS {_quote(comment)}")
-    for key, comment in COLUMN_COMMENTS.items():
-        con.execute(f"COMMENT ON COLUMN {key} IS {_quote(comment)}")
+        for col, _, col_comment in columns:
+            con.execute(f"COMMENT ON COLUMN {name}.{col} IS {_quote(col_comment)}")
+    for name, (comment, sql) in VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        con.execute(f"COMMENT ON VIEW {name} IS {_quote(comment)}")

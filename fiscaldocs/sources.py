@@ -1,0 +1,82 @@
+"""What to ingest: files, folders, URLs, or a sources file — resolved to local files with their
+content hash. (Crawling portals comes with the crawl stage; a URL here is one file.)"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from extractors import sha256_file
+
+DOCUMENT_SUFFIXES = {".pdf", ".docx", ".doc"}
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    path: str
+    sha256: str
+    url: str | None = None
+
+
+class SourceError(ValueError):
+    pass
+
+
+def read_sources_file(path: Path) -> list[str]:
+    """`[[source]]` tables with `paths = [...]` and/or `urls = [...]`; relative paths are relative
+    to the sources file."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SourceError(f"{path}: cannot read sources file: {exc}") from exc
+    out: list[str] = []
+    for i, entry in enumerate(data.get("source", [])):
+        if not isinstance(entry, dict) or not (entry.get("paths") or entry.get("urls")):
+            raise SourceError(f"{path}: [[source]] #{i + 1} needs `paths` or `urls`")
+        out += [str(Path(path).parent / p) for p in entry.get("paths", [])]
+        out += list(entry.get("urls", []))
+    return out
+
+
+def resolve(inputs: list[str], raw_dir: Path) -> tuple[list[Input], list[str]]:
+    """(files to ingest, problems). Folders are searched for documents by suffix; a file given
+    by name is always taken (a mislabelled one is reported by extraction, not skipped)."""
+    found: list[Input] = []
+    problems: list[str] = []
+    for item in inputs:
+        if urlparse(item).scheme in ("http", "https"):
+            try:
+                path = download(item, raw_dir)
+                found.append(Input(str(path), sha256_file(path), url=item))
+            except Exception as exc:  # a dead link is a problem to report, not a crash
+                problems.append(f"{item}: download failed: {exc}")
+            continue
+        p = Path(item)
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DOCUMENT_SUFFIXES)
+            found += [Input(str(f), sha256_file(f)) for f in files]
+        elif p.is_file():
+            found.append(Input(str(p), sha256_file(p)))
+        else:
+            problems.append(f"{item}: no such file or folder")
+    return found, problems
+
+
+def download(url: str, raw_dir: Path) -> Path:
+    """Fetch one URL into the content-addressed raw store (raw/<sha256><suffix>)."""
+    import hashlib
+
+    import httpx
+
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    with httpx.Client(follow_redirects=True, timeout=60) as client:
+        response = client.get(url)
+        response.raise_for_status()
+    digest = hashlib.sha256(response.content).hexdigest()
+    suffix = Path(unquote(urlparse(url).path)).suffix.lower()
+    target = raw_dir / f"{digest}{suffix if suffix in DOCUMENT_SUFFIXES else ''}"
+    if not target.exists():
+        target.write_bytes(response.content)
+    return target

@@ -1,0 +1,91 @@
+"""Prefect flows: ingest a set of sources into the warehouse.
+
+Tasks pass paths and ids. Each document is one `extract_document` task — retried on transient
+failure, cached on the file's content hash and the extractor version — whose CPU-bound work runs
+in a process pool (plain worker processes: a Prefect task runner per process would start an
+ephemeral API server in each). One task then writes everything to DuckDB and publishes it; a run
+summary is published as a Prefect table artifact.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from extractors import EXTRACTOR_VERSION
+from fiscaldocs.sources import read_sources_file, resolve
+from fiscaldocs.staging import extract_to_file
+from warehouse.runs import RunSummary, loaded_ids, write_run
+
+DEFAULT_DB = "warehouse.duckdb"
+DEFAULT_WORKDIR = ".fiscaldocs"
+
+
+@cache
+def _pool() -> ProcessPoolExecutor:
+    workers = int(os.environ.get("FISCALDOCS_WORKERS", "0")) or os.cpu_count() or 1
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _extraction_key(context, parameters) -> str:
+    return f"extract-{parameters['sha256']}-{EXTRACTOR_VERSION}"
+
+
+@task(retries=2, retry_delay_seconds=[1, 5], cache_key_fn=_extraction_key, persist_result=True,
+      task_run_name="extract {path}")
+def extract_document(path: str, sha256: str, workdir: str) -> str:
+    staged = _pool().submit(extract_to_file, path, sha256, workdir).result()
+    if not Path(staged).exists():  # a cached result whose file was cleaned away: redo
+        staged = _pool().submit(extract_to_file, path, sha256, workdir).result()
+    return staged
+
+
+@task(task_run_name="load and publish {db}")
+def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime) -> dict:
+    return write_run(Path(db), items, problems, sources, started, progress=print).as_dict()
+
+
+@flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
+                workdir: str = DEFAULT_WORKDIR) -> dict:
+    started = datetime.now(UTC).replace(tzinfo=None)
+    requested = list(inputs or []) + (read_sources_file(Path(sources_file)) if sources_file else [])
+    files, problems = resolve(requested, Path(workdir) / "raw")
+    known = loaded_ids(Path(db), EXTRACTOR_VERSION)
+    futures = {f: extract_document.submit(f.path, f.sha256, workdir) for f in files if f.sha256 not in known}
+    items = []
+    for f in files:
+        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f.sha256 in known}
+        if f in futures:
+            futures[f].wait()
+            if futures[f].state.is_completed():
+                item["staged"] = futures[f].result()
+            else:
+                item["error"] = f"extraction crashed: {futures[f].state.message}"
+        items.append(item)
+    summary = load_and_publish(db, items, problems, " ".join(requested), started)
+    _publish_artifact(summary)
+    return summary
+
+
+def _publish_artifact(summary: dict) -> None:
+    rows = [{k: o[k] for k in ("file", "action", "status", "tables", "claims", "facts", "error")}
+            for o in summary["outcomes"]]
+    rows += [{"file": p, "action": "failed", "status": "error", "tables": 0, "claims": 0, "facts": 0, "error": p}
+             for p in summary["problems"]]
+    create_table_artifact(key="ingest-summary", table=rows or [{"file": "(nothing to ingest)"}],
+                          description=f"fiscaldocs ingest run {summary['run_id']}")
+
+
+def run_summary(result: dict) -> RunSummary:
+    from warehouse.runs import Outcome
+
+    return RunSummary(result["run_id"], [Outcome(**o) for o in result["outcomes"]], result["problems"])
