@@ -78,3 +78,18 @@ def score_claims(doc: Document, truth: dict) -> ClaimScores:
         scores.false_neg += len(pool)
         scores.misses += [f"{w['text']} in {key[:60]}" for w in pool]
     return scores
+
+
+def score_heldout(claims_by_file: dict[str, list], truth: dict) -> tuple[int, int, int]:
+    """(found, missed, extra) on hand-labelled real documents: per page, the multiset of
+    (normalized value, unit) of the prose claims (tests/heldout/)."""
+    found = missed = extra = 0
+    for file, pages in truth["pages_labelled"].items():
+        want = Counter((c["page"], c["value_normalized"], c["unit_normalized"])
+                       for c in truth["claims"] if c["file"] == file)
+        have = Counter((c.page, c.value_normalized, c.unit_normalized)
+                       for c in claims_by_file.get(file, []) if c.page in pages)
+        found += sum((want & have).values())
+        missed += sum((want - have).values())
+        extra += sum((have - want).values())
+    return found, missed, extra

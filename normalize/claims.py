@@ -118,7 +118,7 @@ def _claim(text: str, ascii_text: str, m: re.Match, block: int, page: int | None
         printed_value, unit_printed = m.group("num"), m.group("unit")
         qualifier_inside = bool(m.group("yu1"))
     unit = lookup(unit_printed)
-    if unit is None:
+    if unit is None or _is_code_notation(text, m.start(), m.end(), unit_printed):
         return None
     try:
         number = parse_number(printed_value)
@@ -145,6 +145,11 @@ def _claim(text: str, ascii_text: str, m: re.Match, block: int, page: int | None
         value_normalized=plain(number * unit.factor), unit_normalized=unit.normalized,
         qualifier=qualifier, year=_year(ascii_text[s0:start], fiscal_year), change=change,
     )
+
+
+def _is_code_notation(text: str, start: int, end: int, unit: str) -> bool:
+    """"公共安全支出（204类）司法（06款）行政运行（01项）": a classification code, not 1 item."""
+    return unit == "项" and text[start - 1:start] in ("（", "(") and text[end:end + 1] in ("）", ")")
 
 
 def _prefix_qualifier(before: str) -> str | None:

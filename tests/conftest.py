@@ -46,3 +46,32 @@ def realdoc(tmp_path):
         return dst
 
     return get
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API for the whole session (it takes ~10 s to start)."""
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def staged_samples(tmp_path_factory):
+    """Every sample document extracted once and staged on disk, as the flow's tasks do."""
+    from extractors import sha256_file
+    from fiscaldocs.staging import extract_to_file
+
+    workdir = tmp_path_factory.mktemp("work")
+    items = []
+    for entry in manifest():
+        path = SAMPLES / entry["file"]
+        sha = sha256_file(path)
+        items.append({"path": str(path), "url": None, "sha256": sha,
+                      "staged": extract_to_file(str(path), sha, str(workdir))})
+    return items

@@ -117,6 +117,11 @@ def load_categories(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _many(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
-    if rows:  # duckdb rejects executemany with no parameter sets
-        marks = ", ".join("?" * len(rows[0]))
-        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    """Bulk insert through a DataFrame scan (executemany is row by row: 50× slower). Object dtype
+    keeps Decimals exact and NULLs NULL."""
+    if not rows:
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, dtype=object)  # noqa: F841 - scanned by name below
+    con.execute(f"INSERT INTO {table} SELECT * FROM frame")
