@@ -9,6 +9,7 @@ summary is published as a Prefect table artifact.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -36,16 +37,15 @@ def _pool() -> ProcessPoolExecutor:
 
 
 def _extraction_key(context, parameters) -> str:
-    return f"extract-{parameters['sha256']}-{EXTRACTOR_VERSION}"
+    """Same content, same extractor version, same staging folder: same result."""
+    workdir = hashlib.sha256(os.path.abspath(parameters["workdir"]).encode()).hexdigest()[:12]
+    return f"extract-{parameters['sha256']}-{EXTRACTOR_VERSION}-{workdir}"
 
 
 @task(retries=2, retry_delay_seconds=[1, 5], cache_key_fn=_extraction_key, persist_result=True,
       task_run_name="extract {path}")
 def extract_document(path: str, sha256: str, workdir: str) -> str:
-    staged = _pool().submit(extract_to_file, path, sha256, workdir).result()
-    if not Path(staged).exists():  # a cached result whose file was cleaned away: redo
-        staged = _pool().submit(extract_to_file, path, sha256, workdir).result()
-    return staged
+    return _pool().submit(extract_to_file, path, sha256, workdir).result()
 
 
 @task(task_run_name="load and publish {db}")

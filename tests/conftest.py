@@ -49,10 +49,12 @@ def realdoc(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """One temporary Prefect API for the whole session (it takes ~10 s to start)."""
+def prefect_harness(tmp_path_factory):
+    """One temporary Prefect API for the whole session (it takes ~10 s to start), with task
+    results stored in a temporary folder, not the user's ~/.prefect."""
     import os
 
+    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(tmp_path_factory.mktemp("prefect-results"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from prefect.testing.utilities import prefect_test_harness

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fiscaldocs.model import Document, DocumentMeta, Status
-from fiscaldocs.staging import read_staged
+from fiscaldocs.staging import extract_to_file, read_staged
 from warehouse.load import Source, is_loaded, load_categories, load_document
 from warehouse.publish import read_only, staged
 
@@ -68,7 +68,7 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
             if item.get("skipped"):
                 summary.outcomes.append(Outcome(name, "skipped", "ok"))
                 continue
-            doc = read_staged(item["staged"]) if item.get("staged") else _crashed(item)
+            doc = _staged_document(item)
             if doc.status is Status.OK and is_loaded(con, doc.meta.sha256, doc.extractor_version) \
                     and _same_source(con, doc.meta.sha256, source):
                 summary.outcomes.append(Outcome(name, "skipped", "ok"))
@@ -83,6 +83,14 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
                     [summary.run_id, started, finished, len(items), summary.count("new"), summary.count("changed"),
                      summary.count("skipped"), summary.failed, sources])
     return summary
+
+
+def _staged_document(item: dict) -> Document:
+    if not item.get("staged"):
+        return _crashed(item)
+    if not Path(item["staged"]).exists():  # a cached task result whose file was cleaned away: redo
+        return read_staged(extract_to_file(item["path"], item["sha256"], str(Path(item["staged"]).parent.parent)))
+    return read_staged(item["staged"])
 
 
 def _same_source(con, doc_id: str, source: Source) -> bool:
