@@ -164,12 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from fiscaldocs.sources import SourceError
     from warehouse.publish import WarehouseBusy
     from warehouse.schema import SchemaMismatch
 
     try:
         return args.func(args)
-    except (FileNotFoundError, SchemaMismatch, WarehouseBusy) as exc:
+    except (FileNotFoundError, SchemaMismatch, WarehouseBusy, SourceError) as exc:
         print(f"fiscaldocs: {exc}", file=sys.stderr)
         return 2
 

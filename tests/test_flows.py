@@ -71,3 +71,20 @@ def test_extraction_task_is_cached_on_content_and_extractor_version():
     assert key.startswith(f"extract-abc-{EXTRACTOR_VERSION}-")
     assert key == _extraction_key(None, {"sha256": "abc", "path": "/y/b.pdf", "workdir": "/w"})  # same content
     assert key != _extraction_key(None, {"sha256": "abd", "path": "/x/a.pdf", "workdir": "/w"})
+
+
+def test_cli_ingest_exits_non_zero_on_a_failed_document_and_loads_the_rest(prefect_harness, tmp_path, capsys):
+    from fiscaldocs.cli import main
+
+    (tmp_path / "docs").mkdir()
+    shutil.copyfile(SAMPLES / "ningxiang_2024_performance_self_evaluation.docx", tmp_path / "docs" / "a.docx")
+    (tmp_path / "docs" / "b.pdf").write_bytes(b"")
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nname = "t"\npaths = ["docs", "missing_folder"]\n', encoding="utf-8")
+    code = main(["ingest", "--sources", str(sources), "--db", str(tmp_path / "w.duckdb")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "b.pdf: empty file" in out and "missing_folder: no such file or folder" in out
+    assert "new 1" in out
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0] == 1

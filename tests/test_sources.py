@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from fiscaldocs.sources import SourceError, read_sources_file, resolve
+
+
+def test_sources_file_paths_are_relative_to_it(tmp_path):
+    (tmp_path / "sub").mkdir()
+    f = tmp_path / "sub" / "sources.toml"
+    f.write_text('[[source]]\nname = "a"\npaths = ["docs"]\nurls = ["https://example.org/r.pdf"]\n', encoding="utf-8")
+    assert read_sources_file(f) == [str(tmp_path / "sub" / "docs"), "https://example.org/r.pdf"]
+
+
+@pytest.mark.parametrize("text", ["[[source]]\nname = 'x'\n", "not toml = = ="])
+def test_bad_sources_file_names_the_file(tmp_path, text):
+    f = tmp_path / "sources.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match="sources.toml"):
+        read_sources_file(f)
+
+
+def test_resolve_folders_files_and_missing(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "d" / "notes.txt").write_text("x")
+    (tmp_path / "odd.bin").write_bytes(b"x")
+    found, problems = resolve([str(tmp_path / "d"), str(tmp_path / "odd.bin"), str(tmp_path / "nope")], tmp_path / "raw")
+    assert [f.path for f in found] == [str(tmp_path / "d" / "a.pdf"), str(tmp_path / "odd.bin")]
+    assert len(found[0].sha256) == 64
+    assert problems == [f"{tmp_path / 'nope'}: no such file or folder"]
