@@ -14,6 +14,25 @@ SCHEMA_VERSION = "2"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
+# Columns facts and indicators share: what, where, when …
+_FACT_KEYS = [
+    ("fact_id", "VARCHAR PRIMARY KEY", "deterministic id from document and position"),
+    ("doc_id", "VARCHAR", "document"),
+    ("region_code", "VARCHAR", "GB/T 2260 code of the document's region"),
+    ("fiscal_year", "INTEGER", "year of the report"),
+    ("period_year", "INTEGER", "year of the value (a 2022年决算数 column in a 2023 report is 2022)"),
+    ("phase", "VARCHAR", "approved (年初预算) | adjusted (调整/全年预算) | executed (决算/执行数)"),
+]
+# … and where it was read.
+_PROVENANCE = [
+    ("source_kind", "VARCHAR", "table | text"),
+    ("table_id", "INTEGER", "provenance: table"),
+    ("row_idx", "INTEGER", "provenance: row"),
+    ("col_idx", "INTEGER", "provenance: column"),
+    ("claim_idx", "INTEGER", "provenance: claim"),
+    ("page", "INTEGER", "provenance: page"),
+]
+
 # table → (comment, [(column, type, comment)], constraint)
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
     "documents": ("One row per file, keyed by the sha256 of its content; failed files too, with the reason.", [
@@ -97,12 +116,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
     ], "PRIMARY KEY (doc_id, claim_idx)"),
     "facts": ("One row per money amount (yuan), comparable across regions and years "
               "(modelled on the Fiscal Data Package).", [
-        ("fact_id", "VARCHAR PRIMARY KEY", "deterministic id from document and position"),
-        ("doc_id", "VARCHAR", "document"),
-        ("region_code", "VARCHAR", "GB/T 2260 code of the document's region"),
-        ("fiscal_year", "INTEGER", "year of the report"),
-        ("period_year", "INTEGER", "year of the amount (a 2022年决算数 column in a 2023 report is 2022)"),
-        ("phase", "VARCHAR", "approved (年初预算) | adjusted (调整/全年预算) | executed (决算/执行数)"),
+        *_FACT_KEYS,
         ("direction", "VARCHAR", "expenditure | revenue | balance"),
         ("budget_type", "VARCHAR", "general_public | government_fund | state_capital | social_insurance_fund"),
         ("line_item", "VARCHAR", "line item as printed"),
@@ -111,31 +125,16 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("category_name", "VARCHAR", "category name in force in the period"),
         ("economic_code", "VARCHAR", "economic classification code where the line is one"),
         ("amount_yuan", MONEY, "amount in yuan, exact"),
-        ("source_kind", "VARCHAR", "table | text"),
-        ("table_id", "INTEGER", "provenance: table"),
-        ("row_idx", "INTEGER", "provenance: row"),
-        ("col_idx", "INTEGER", "provenance: column"),
-        ("claim_idx", "INTEGER", "provenance: claim"),
-        ("page", "INTEGER", "provenance: page"),
+        *_PROVENANCE,
         ("column_header", "VARCHAR", "provenance: the column header the period and phase were read from"),
     ], ""),
     "indicators": ("Non-money quantities (people, %, counts, scores) in the shape of facts.", [
-        ("fact_id", "VARCHAR PRIMARY KEY", "deterministic id from document and position"),
-        ("doc_id", "VARCHAR", "document"),
-        ("region_code", "VARCHAR", "GB/T 2260 code"),
-        ("fiscal_year", "INTEGER", "year of the report"),
-        ("period_year", "INTEGER", "year of the value"),
-        ("phase", "VARCHAR", "approved | adjusted | executed"),
+        *_FACT_KEYS,
         ("line_item", "VARCHAR", "what is measured, as printed"),
         ("category_code", "VARCHAR", "category where the line maps"),
         ("value", QUANTITY, "value in the normalized unit"),
         ("unit", "VARCHAR", "person | person_time | percent | percentage_point | count | score | …"),
-        ("source_kind", "VARCHAR", "table | text"),
-        ("table_id", "INTEGER", "provenance: table"),
-        ("row_idx", "INTEGER", "provenance: row"),
-        ("col_idx", "INTEGER", "provenance: column"),
-        ("claim_idx", "INTEGER", "provenance: claim"),
-        ("page", "INTEGER", "provenance: page"),
+        *_PROVENANCE,
     ], ""),
     "checks": ("Results of consistency checks on the numbers (filled by the audit stage).", [
         ("check_id", "VARCHAR PRIMARY KEY", "deterministic id"),
