@@ -59,8 +59,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     _quiet_prefect()
     from flows.ingest import ingest_flow, run_summary
 
-    inputs = args.paths or ([] if args.sources else [DEFAULT_SOURCE])
-    summary = run_summary(ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db))
+    crawl_urls = getattr(args, "crawl_urls", None)
+    inputs = args.paths or ([] if args.sources or crawl_urls else [DEFAULT_SOURCE])
+    summary = run_summary(ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls))
     print(f"\nrun {summary.run_id}: {len(summary.outcomes)} files — new {summary.count('new')}, "
           f"changed {summary.count('changed')}, reloaded {summary.count('reloaded')}, "
           f"skipped (unchanged) {summary.count('skipped')}, failed {summary.failed} -> {args.db}")
@@ -69,12 +70,24 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             print(f"  {o.status}: {o.error}")
     for problem in summary.problems:
         print(f"  error: {problem}")
+    _print_fetch_failures(Path(args.db), summary.run_id)
     from warehouse.publish import read_only
 
     with read_only(Path(args.db)) as con:
         print("\nKey spending figures by region and year (one document per report; `fiscaldocs query` for more):")
         con.sql(OVERVIEW_SQL).show(max_width=160)
     return 1 if summary.failed else 0
+
+
+def _print_fetch_failures(db: Path, run_id: str) -> None:
+    from warehouse.publish import read_only
+
+    with read_only(db) as con:
+        failed = con.execute("SELECT url, error FROM fetches WHERE status IN ('error', 'skipped') ORDER BY url").fetchall()
+    if failed:
+        print(f"  {len(failed)} URLs not fetched (see the fetches table):")
+        for url, error in failed:
+            print(f"    {url}: {error}")
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
@@ -139,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(paths=None, sources=None)
         p.add_argument("--db", default=DEFAULT_DB, help=f"warehouse file (default: {DEFAULT_DB})")
         p.set_defaults(func=_cmd_ingest)
+    p = sub.add_parser("crawl", help="crawl a portal page once (same host, attachments of any supported "
+                                     "type) and ingest what it finds")
+    p.add_argument("crawl_urls", nargs="+", metavar="URL")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=_cmd_ingest, paths=None, sources=None)
     p = sub.add_parser("query", help="run SQL against the warehouse (read-only)")
     p.add_argument("sql")
     p.add_argument("--db", default=DEFAULT_DB)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from crawl.config import ConfigError, PortalSource, portal_from_dict
 from extractors import sha256_file
 
 DOCUMENT_SUFFIXES = {".pdf", ".docx", ".doc"}
@@ -24,19 +25,31 @@ class SourceError(ValueError):
     pass
 
 
-def read_sources_file(path: Path) -> list[str]:
-    """`[[source]]` tables with `paths = [...]` and/or `urls = [...]`; relative paths are relative
-    to the sources file."""
+@dataclass
+class SourcesFile:
+    inputs: list[str]  # paths and single-file URLs
+    portals: list[PortalSource]  # sites to crawl
+
+
+def read_sources_file(path: Path) -> SourcesFile:
+    """`[[source]]` tables: `paths = [...]` and/or `urls = [...]` (files), or `start_urls = [...]`
+    with crawl settings (a portal: see crawl/config.py). Relative paths are relative to the file."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SourceError(f"{path}: cannot read sources file: {exc}") from exc
-    out: list[str] = []
+    out = SourcesFile([], [])
     for i, entry in enumerate(data.get("source", [])):
-        if not isinstance(entry, dict) or not (entry.get("paths") or entry.get("urls")):
-            raise SourceError(f"{path}: [[source]] #{i + 1} needs `paths` or `urls`")
-        out += [str(Path(path).parent / p) for p in entry.get("paths", [])]
-        out += list(entry.get("urls", []))
+        where = f"{path}: [[source]] #{i + 1}"
+        if not isinstance(entry, dict) or not (entry.get("paths") or entry.get("urls") or entry.get("start_urls")):
+            raise SourceError(f"{where} needs `paths`, `urls` or `start_urls`")
+        out.inputs += [str(Path(path).parent / p) for p in entry.get("paths", [])]
+        out.inputs += list(entry.get("urls", []))
+        if entry.get("start_urls"):
+            try:
+                out.portals.append(portal_from_dict(entry, where))
+            except ConfigError as exc:
+                raise SourceError(str(exc)) from exc
     return out
 
 

@@ -22,7 +22,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors import EXTRACTOR_VERSION
-from fiscaldocs.sources import read_sources_file, resolve
+from fiscaldocs.sources import Input, read_sources_file, resolve
 from fiscaldocs.staging import extract_to_file
 from warehouse.runs import RunSummary, loaded_ids, write_run
 
@@ -49,16 +49,29 @@ def extract_document(path: str, sha256: str, workdir: str) -> str:
 
 
 @task(task_run_name="load and publish {db}")
-def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime) -> dict:
-    return write_run(Path(db), items, problems, sources, started, progress=print).as_dict()
+def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime,
+                     fetches: list[dict]) -> dict:
+    return write_run(Path(db), items, problems, sources, started, progress=print, fetches=fetches).as_dict()
 
 
 @flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
 def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
-                workdir: str = DEFAULT_WORKDIR) -> dict:
+                workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None) -> dict:
+    """Ingest files, folders and file URLs (`inputs`), the sources of a sources file (crawling its
+    portals first) and one-off crawls of `crawl_urls`; only new or changed documents are extracted."""
+    from flows.crawl import crawl_flow
+
     started = datetime.now(UTC).replace(tzinfo=None)
-    requested = list(inputs or []) + (read_sources_file(Path(sources_file)) if sources_file else [])
+    declared = read_sources_file(Path(sources_file)) if sources_file else None
+    requested = list(inputs or []) + (declared.inputs if declared else [])
     files, problems = resolve(requested, Path(workdir) / "raw")
+    fetches: list[dict] = []
+    if (declared and declared.portals) or crawl_urls:
+        fetches = crawl_flow(sources_file=sources_file, urls=crawl_urls, db=db, workdir=workdir)
+        fetched = {f["sha256"]: f for f in fetches if f["status"] in ("ok", "not_modified") and f["path"]}
+        have = {f.sha256 for f in files}
+        files += [Input(f["path"], sha, url=f["url"]) for sha, f in fetched.items() if sha not in have]
+        requested += [f"crawl:{p.name}" for p in (declared.portals if declared else [])] + list(crawl_urls or [])
     known = loaded_ids(Path(db), EXTRACTOR_VERSION)
     futures = {f: extract_document.submit(f.path, f.sha256, workdir) for f in files if f.sha256 not in known}
     items = []
@@ -71,7 +84,7 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
             else:
                 item["error"] = f"extraction crashed: {futures[f].state.message}"
         items.append(item)
-    summary = load_and_publish(db, items, problems, " ".join(requested), started)
+    summary = load_and_publish(db, items, problems, " ".join(requested), started, fetches)
     _publish_artifact(summary)
     return summary
 

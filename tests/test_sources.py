@@ -9,7 +9,23 @@ def test_sources_file_paths_are_relative_to_it(tmp_path):
     (tmp_path / "sub").mkdir()
     f = tmp_path / "sub" / "sources.toml"
     f.write_text('[[source]]\nname = "a"\npaths = ["docs"]\nurls = ["https://example.org/r.pdf"]\n', encoding="utf-8")
-    assert read_sources_file(f) == [str(tmp_path / "sub" / "docs"), "https://example.org/r.pdf"]
+    assert read_sources_file(f).inputs == [str(tmp_path / "sub" / "docs"), "https://example.org/r.pdf"]
+
+
+def test_portal_source(tmp_path):
+    f = tmp_path / "sources.toml"
+    f.write_text('''[[source]]
+name = "普陀区财政局"
+start_urls = ["https://www.example.gov.cn/czyjs/index.html"]
+detail_pattern = 't\\d{8}_\\d+\\.html$'
+rate_limit = 0.5
+[source.hints]
+report_kind = "budget"
+''', encoding="utf-8")
+    portal = read_sources_file(f).portals[0]
+    assert portal.allowed_hosts == frozenset({"www.example.gov.cn"})
+    assert portal.detail_pattern.search("/czyjs/t20240510_1.html") and portal.rate_limit == 0.5
+    assert portal.hints == {"report_kind": "budget"}
 
 
 @pytest.mark.parametrize("text", ["[[source]]\nname = 'x'\n", "not toml = = ="])

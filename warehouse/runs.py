@@ -57,11 +57,13 @@ def loaded_ids(db: Path, extractor_version: str) -> set[str]:
 
 
 def write_run(db: Path, items: list[dict], problems: list[str], sources: str, started: datetime,
-              progress=lambda msg: None) -> RunSummary:
-    """`items`: {path, url, sha256, staged (path or None), error (str or None), skipped (bool)}."""
+              progress=lambda msg: None, fetches: list[dict] | None = None) -> RunSummary:
+    """`items`: {path, url, sha256, staged (path or None), error (str or None), skipped (bool)};
+    `fetches`: crawl records (crawl.fetcher.Fetch as dicts), kept whatever extraction makes of them."""
     summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems))
     with staged(Path(db)) as con:
         load_categories(con)
+        record_fetches(con, fetches or [])
         for i, item in enumerate(items, start=1):
             source = Source(path=item["path"], url=item.get("url"))
             name = Path(item["path"]).name
@@ -83,6 +85,31 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
                     [summary.run_id, started, finished, len(items), summary.count("new"), summary.count("changed"),
                      summary.count("skipped"), summary.failed, sources])
     return summary
+
+
+FETCH_COLUMNS = ("url", "source", "status", "http_status", "sha256", "etag", "last_modified", "fetched_at",
+                 "error", "file_name", "path", "final_url", "referer")
+
+
+def record_fetches(con, fetches: list[dict]) -> None:
+    """Latest fetch per (source, URL)."""
+    for f in fetches:
+        con.execute(f"INSERT OR REPLACE INTO fetches VALUES ({', '.join('?' * len(FETCH_COLUMNS))})",
+                    [f.get(c) for c in FETCH_COLUMNS])
+
+
+def previous_fetches(db: Path, source: str) -> list[dict]:
+    """What the live warehouse knows of a source's URLs (for conditional requests)."""
+    if not Path(db).exists():
+        return []
+    with read_only(db) as con:
+        try:
+            rows = con.execute(f"SELECT {', '.join(FETCH_COLUMNS)} FROM fetches WHERE source = ? AND sha256 IS NOT NULL",
+                               [source]).fetchall()
+        except Exception:  # an older warehouse without the table
+            return []
+    return [{c: (v.isoformat(timespec="seconds") if c == "fetched_at" and v else v)
+             for c, v in zip(FETCH_COLUMNS, r, strict=True)} for r in rows]
 
 
 def _staged_document(item: dict) -> Document:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -162,6 +162,21 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("valid_from", "INTEGER", "first budget year of this name (NULL: not recorded)"),
         ("valid_to", "INTEGER", "last budget year of this name (NULL: still in force)"),
     ], ""),
+    "fetches": ("The latest fetch of every URL crawled: what came back and why it failed.", [
+        ("url", "VARCHAR", "URL as linked"),
+        ("source", "VARCHAR", "source (portal) name from the sources file"),
+        ("status", "VARCHAR", "ok | not_modified | error | skipped"),
+        ("http_status", "INTEGER", "HTTP status of the last response"),
+        ("sha256", "VARCHAR", "content hash of the file stored (= documents.doc_id once ingested)"),
+        ("etag", "VARCHAR", "ETag, sent back as If-None-Match on re-crawl"),
+        ("last_modified", "VARCHAR", "Last-Modified, sent back as If-Modified-Since on re-crawl"),
+        ("fetched_at", "TIMESTAMP", "when (UTC)"),
+        ("error", "VARCHAR", "why it failed or was skipped, in plain words"),
+        ("file_name", "VARCHAR", "file name from Content-Disposition or the URL"),
+        ("path", "VARCHAR", "where the file is in the raw store"),
+        ("final_url", "VARCHAR", "URL after redirects"),
+        ("referer", "VARCHAR", "page the link was found on"),
+    ], "PRIMARY KEY (source, url)"),
     "ingest_runs": ("One row per ingestion run.", [
         ("run_id", "VARCHAR PRIMARY KEY", "run id"),
         ("started_at", "TIMESTAMP", "start (UTC)"),

@@ -1,0 +1,270 @@
+"""HTTP for crawling, made for it: per-host politeness, robots.txt, retries with backoff on
+timeouts, 429 and 5xx (Retry-After honoured), conditional requests on re-crawl, redirects that
+never leave the allowed hosts, a size limit, and content sniffing (an HTML "file not found" page
+served under a .pdf name is an error, not a document)."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+import tempfile
+import threading
+import time
+import urllib.robotparser
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import httpx
+
+from extractors.sniff import sniff
+
+USER_AGENT = "fiscaldocs/0.1 (+https://github.com/fiscaldocs; government fiscal report archiver)"
+DOCUMENT_TYPES = {"pdf", "docx", "doc", "xlsx", "zip"}
+MAX_REDIRECTS = 5
+
+
+@dataclass
+class Fetch:
+    """One URL's outcome; a row of the warehouse's `fetches` table."""
+
+    url: str
+    source: str
+    status: str  # ok | not_modified | error | skipped
+    http_status: int | None = None
+    sha256: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: str | None = None
+    error: str | None = None
+    file_name: str | None = None
+    path: str | None = None
+    final_url: str | None = None
+    referer: str | None = None
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+class FetchError(Exception):
+    def __init__(self, message: str, http_status: int | None = None):
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class Fetcher:
+    def __init__(self, allowed_hosts: frozenset[str], rate_limit: float = 1.0, timeout: float = 30.0,
+                 retries: int = 3, max_bytes: int = 100 * 1024 * 1024, backoff: float = 0.5,
+                 max_retry_wait: float = 60.0):
+        self.allowed_hosts = allowed_hosts
+        self.interval = 1.0 / rate_limit if rate_limit > 0 else 0.0
+        self.retries, self.max_bytes, self.backoff, self.max_retry_wait = retries, max_bytes, backoff, max_retry_wait
+        self.client = httpx.Client(follow_redirects=False, timeout=timeout, headers={"User-Agent": USER_AGENT})
+        self._last: dict[str, float] = {}
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    # Policy ---------------------------------------------------------------------------------
+
+    def allowed(self, url: str) -> bool:
+        return urlparse(url).netloc in self.allowed_hosts and urlparse(url).scheme in ("http", "https")
+
+    def robots_allow(self, url: str) -> bool:
+        parts = urlparse(url)
+        root = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            parser = self._robots.get(root)
+        if parser is None:
+            parser = urllib.robotparser.RobotFileParser()
+            try:
+                response = self._send("GET", f"{root}/robots.txt", {})
+                text = response.content.decode("utf-8", errors="replace") if response.status_code == 200 else ""
+            except (httpx.HTTPError, FetchError):
+                text = ""  # no robots.txt reachable: everything allowed, as the convention says
+            parser.parse(text.splitlines())
+            with self._lock:
+                self._robots[root] = parser
+        return parser.can_fetch(USER_AGENT, url)
+
+    def _polite(self, host: str) -> threading.Lock:
+        with self._lock:
+            return self._host_locks.setdefault(host, threading.Lock())
+
+    def _send(self, method: str, url: str, headers: dict[str, str], stream: bool = False) -> httpx.Response:
+        host = urlparse(url).netloc
+        with self._polite(host):  # one request at a time per host, spaced by the rate limit
+            wait = self._last.get(host, 0.0) + self.interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                request = self.client.build_request(method, url, headers=headers)
+                return self.client.send(request, stream=stream)
+            finally:
+                self._last[host] = time.monotonic()
+
+    # Requests -------------------------------------------------------------------------------
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> tuple[httpx.Response, str, bytes]:
+        """GET with retries and checked redirects; returns (response, final URL, body)."""
+        attempt = 0
+        while True:
+            try:
+                response, final = self._follow(url, headers or {})
+                try:
+                    if response.status_code in (429, 500, 502, 503, 504) and attempt < self.retries:
+                        delay = self._retry_after(response) or self.backoff * 2 ** attempt
+                        response.close()
+                        attempt += 1
+                        time.sleep(min(delay, self.max_retry_wait))
+                        continue
+                    return response, final, self._read(response)
+                finally:
+                    response.close()
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if attempt >= self.retries:
+                    kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+                    raise FetchError(f"{kind} after {attempt + 1} attempts: {exc.__class__.__name__}") from exc
+                time.sleep(self.backoff * 2 ** attempt)
+                attempt += 1
+
+    def _follow(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, str]:
+        for _ in range(MAX_REDIRECTS + 1):
+            if not self.allowed(url):
+                raise FetchError(f"redirected off the allowed hosts to {url}")
+            if not self.robots_allow(url):
+                raise FetchError(f"disallowed by robots.txt: {url}")
+            response = self._send("GET", url, headers, stream=True)
+            if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
+                response.close()
+                url = urljoin(url, response.headers["location"])
+                continue
+            return response, url
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+    def _read(self, response: httpx.Response) -> bytes:
+        declared = int(response.headers.get("content-length") or 0)
+        if declared > self.max_bytes:
+            raise FetchError(f"larger than the size limit ({declared} > {self.max_bytes} bytes)", response.status_code)
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise FetchError(f"larger than the size limit ({self.max_bytes} bytes)", response.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _retry_after(response: httpx.Response) -> float | None:
+        value = response.headers.get("retry-after")
+        if not value:
+            return None
+        if value.strip().isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+    def page(self, url: str) -> Page:
+        response, final, body = self.get(url)
+        if response.status_code != 200:
+            raise FetchError(f"HTTP {response.status_code}", response.status_code)
+        return Page(final, response.status_code, response.headers.get("content-type"), body)
+
+    def document(self, url: str, source: str, store: RawStore, previous: Fetch | None, referer: str | None) -> Fetch:
+        """Download one attachment into the raw store (conditionally when fetched before)."""
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        record = Fetch(url=url, source=source, status="error", fetched_at=now, referer=referer)
+        headers = {}
+        if previous and previous.sha256 and previous.path and Path(previous.path).exists():
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        try:
+            response, final, body = self.get(url, headers)
+        except FetchError as exc:
+            record.error, record.http_status = str(exc), exc.http_status
+            return record
+        record.http_status, record.final_url = response.status_code, final
+        record.etag = response.headers.get("etag") or (previous.etag if previous else None)
+        record.last_modified = response.headers.get("last-modified") or (previous.last_modified if previous else None)
+        if response.status_code == 304 and previous:
+            record.status, record.sha256, record.path, record.file_name = (
+                "not_modified", previous.sha256, previous.path, previous.file_name)
+            return record
+        if response.status_code != 200:
+            record.error = f"HTTP {response.status_code}"
+            return record
+        kind = sniff_bytes(body)
+        if kind not in DOCUMENT_TYPES:
+            what = {"html": "an HTML page", "empty": "an empty body"}.get(kind, "not a document")
+            record.error = f"served {what}, not a document ({response.headers.get('content-type', '?')})"
+            return record
+        name = file_name(response.headers.get("content-disposition"), final)
+        record.sha256, record.path = store.put(body, name)
+        record.file_name, record.status = name, "ok"
+        return record
+
+
+def sniff_bytes(body: bytes) -> str:
+    with tempfile.NamedTemporaryFile() as tmp:
+        tmp.write(body[:65536] if not body.startswith(b"PK") else body)
+        tmp.flush()
+        return sniff(Path(tmp.name))
+
+
+_FILENAME_STAR = re.compile(r"filename\*\s*=\s*([\w-]+)'[^']*'([^;]+)", re.IGNORECASE)
+_FILENAME = re.compile(r'filename\s*=\s*"?([^";]+)"?', re.IGNORECASE)
+
+
+def file_name(disposition: str | None, url: str) -> str:
+    """The name the server gives (RFC 5987 `filename*=UTF-8''…` first, then `filename=`), else
+    the URL's last path segment, percent-decoded."""
+    if disposition:
+        m = _FILENAME_STAR.search(disposition)
+        if m:
+            return Path(unquote(m.group(2).strip(), encoding=m.group(1) or "utf-8")).name
+        m = _FILENAME.search(disposition)
+        if m:
+            raw = m.group(1).strip()
+            try:  # servers often send GBK or UTF-8 bytes as Latin-1
+                raw = raw.encode("latin-1").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+            return Path(unquote(raw)).name
+    name = Path(unquote(urlparse(url).path)).name
+    return name or "download"
+
+
+class RawStore:
+    """Content-addressed: raw/<sha[:2]>/<sha>/<file name>. The same content under two URLs is
+    stored once (under the first name it came with)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def put(self, body: bytes, name: str) -> tuple[str, str]:
+        digest = hashlib.sha256(body).hexdigest()
+        folder = self.root / digest[:2] / digest
+        existing = sorted(folder.iterdir()) if folder.exists() else []
+        if existing:
+            return digest, str(existing[0])
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (name.replace("/", "_") or "download")
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_bytes(body)
+        tmp.replace(target)
+        return digest, str(target)
