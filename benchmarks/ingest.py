@@ -185,7 +185,7 @@ def rerun_rows(label: str, run: dict[str, Any]) -> list[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=200, help="size of the copied corpus (default 200)")
-    parser.add_argument("--out", type=Path, help="keep corpus, warehouses and Prefect state here (default: temp)")
+    parser.add_argument("--out", type=Path, help="an empty folder to keep corpus, warehouses and Prefect state in (default: temp)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -194,12 +194,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fiscaldocs-bench-") as tmp:
         out = args.out or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
+        if any(out.iterdir()):  # an earlier run's warehouses and Prefect cache would turn ingests into skips
+            parser.error(f"--out {out} is not empty")
         run_benchmark(args.docs, out.resolve())
 
 
 def run_benchmark(n_docs: int, out: Path) -> None:
     # A private Prefect home: results, the API's database and settings stay out of ~/.prefect.
+    # PYTHONPATH: measure this checkout, whichever packages the editable install happens to map.
     env = os.environ | {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "PREFECT_HOME": str(out / "prefect"),
         "PREFECT_LOCAL_STORAGE_PATH": str(out / "prefect" / "results"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

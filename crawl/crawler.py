@@ -23,34 +23,56 @@ RESUME_WINDOW = timedelta(hours=12)
 
 
 class Journal:
-    """Append-only JSON lines of Fetch records for one source."""
+    """Append-only JSON lines of Fetch records for one crawl of one source, closed by a
+    completion mark. A journal without the mark is an interrupted crawl, to be resumed."""
+
+    COMPLETE = {"_complete": True}
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def read(self) -> list[Fetch]:
+    def read(self) -> tuple[list[Fetch], bool]:
+        """(records, whether that crawl completed)."""
         if not self.path.exists():
-            return []
-        records = []
+            return [], True
+        records, complete = [], False
         for line in self.path.read_text(encoding="utf-8").splitlines():
             try:
-                records.append(Fetch(**json.loads(line)))
-            except (json.JSONDecodeError, TypeError):
+                data = json.loads(line)
+            except json.JSONDecodeError:
                 continue  # a line cut by a kill: ignore it
-        return records
+            if data == self.COMPLETE:
+                complete = True
+                continue
+            complete = False
+            try:
+                records.append(Fetch(**data))
+            except TypeError:
+                continue
+        return records, complete
+
+    def start(self) -> None:
+        self.path.write_text("", encoding="utf-8")
 
     def append(self, record: Fetch) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+
+    def finish(self) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(self.COMPLETE) + "\n")
 
 
 def crawl_source(source: PortalSource, raw_dir: Path, journal: Journal, previous: Iterable[Fetch] = (),
                  progress=lambda msg: None) -> list[Fetch]:
     """Crawl one source; returns one Fetch per attachment URL (and per failed page)."""
     known = {f.url: f for f in previous if f.sha256}
-    recent = _recent(journal.read())
-    known.update({f.url: f for f in recent.values() if f.sha256})
+    journaled, complete = journal.read()
+    known.update({f.url: f for f in journaled if f.sha256})  # conditional requests either way
+    recent = {} if complete else _recent(journaled)  # resume only an interrupted crawl
+    if complete:
+        journal.start()
     fetcher = Fetcher(source.allowed_hosts, source.rate_limit, source.timeout, source.retries, source.max_bytes)
     store = RawStore(raw_dir)
     records: list[Fetch] = []
@@ -76,6 +98,7 @@ def crawl_source(source: PortalSource, raw_dir: Path, journal: Journal, previous
 
         with ThreadPoolExecutor(max_workers=max(1, source.concurrency)) as pool:
             records += list(pool.map(fetch, attachments))
+        journal.finish()
     finally:
         fetcher.close()
     return records

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from tests.portal import EXPECTED, Portal
+    from portal import EXPECTED, Portal   # tests/ is on sys.path, as for conftest
 
     with Portal() as portal:
         start = portal.url + EXPECTED["start_path"]          # list page 1
@@ -44,8 +44,9 @@ from __future__ import annotations
 import hashlib
 import http.server
 import re
+import select
+import socket
 import threading
-import time
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -148,7 +149,7 @@ class Request(NamedTuple):
     method: str
     path: str  # raw request target as sent, query string included (percent-encoding kept)
     headers: dict
-    status: int | None
+    status: int | None  # 499: the client hung up before the answer (a timed-out /files/slow.pdf)
     bytes_sent: int  # body bytes written (0 for 304, HEAD, or a client that hung up)
 
 
@@ -276,7 +277,7 @@ def _list_page(base: str, page: int) -> str:
 
 
 def _detail_pages(other_url: str) -> dict[str, str]:
-    """Detail path -> (title, date, [(href, link text)])."""
+    """Detail path -> HTML; each page carries two attachment links."""
     spec = {
         "t20240510_001": (
             "益阳市医疗保障局2023年度部门整体支出绩效自评报告", "2024-05-10 09:30",
@@ -366,7 +367,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     timeout = 5  # an idle keep-alive connection ends after this; keeps threads bounded
     server: _Server
 
-    def log_message(self, format, *args):  # noqa: A002 - silence the default stderr log
+    def log_message(self, format, *args):  # silence the default stderr log
         pass
 
     def do_GET(self):
@@ -395,6 +396,7 @@ class Portal:
         self.flaky_failures = flaky_failures
         self._lock = threading.Lock()
         self._closing = threading.Event()
+        self.flaky_hits = 0  # requests for /files/flaky.pdf so far (the first flaky_failures get 500)
         self._log: dict[str, list[tuple[Request, str]]] = {"main": [], "other": []}
         self._docs: dict[str, _Doc] = {}
         for key, (fname, ctype) in DOCUMENT_FILES.items():
@@ -519,7 +521,15 @@ class Portal:
             log.append((entry, ""))
             index = len(log) - 1
         status, headers, body, ctype = self._respond(host, raw, h)
-        sent = 0
+        if _client_gone(h.connection):  # e.g. gave up on /files/slow.pdf: log 499, send nothing
+            h.close_connection = True
+            self._update(host, index, entry, entry._replace(status=499), ctype)
+            return
+        will_send = len(body) if (not head and status != 304) else 0
+        # Finalise the log entry before the body goes out, so a client that has just received
+        # its response always finds it logged; corrected below if the client hung up.
+        done = entry._replace(status=status, bytes_sent=will_send)
+        self._update(host, index, entry, done, ctype)
         try:
             h.send_response(status)
             for k, v in headers.items():
@@ -527,17 +537,19 @@ class Portal:
             if status != 304:
                 h.send_header("Content-Length", str(len(body)))
             h.end_headers()
-            if not head and status != 304 and body:
+            if will_send:
                 h.wfile.write(body)
-                h.wfile.flush()
-                sent = len(body)
+            h.wfile.flush()
         except OSError:
             h.close_connection = True
+            self._update(host, index, done, done._replace(bytes_sent=0), ctype)
+
+    def _update(self, host: str, index: int, old: Request, new: Request, ctype: str) -> None:
         with self._lock:
             log = self._log[host]
             # clear_log() may have run meanwhile; only update our own entry if it is still there.
-            if index < len(log) and log[index][0] is entry:
-                log[index] = (entry._replace(status=status, bytes_sent=sent), ctype)
+            if index < len(log) and log[index][0] is old:
+                log[index] = (new, ctype)
 
     def _respond(self, host: str, raw: str, h: _Handler) -> tuple[int, dict, bytes, str]:
         path = _decode_path(urlsplit(raw).path)
@@ -568,10 +580,8 @@ class Portal:
             return self._document("ningxiang", h)
         if path == "/files/flaky.pdf":
             with self._lock:
-                failures = sum(1 for r, _ in self._log["main"] if urlsplit(r.path).path == "/files/flaky.pdf")
-                self._flaky_seen = getattr(self, "_flaky_seen", 0) + 1
-                fail = self._flaky_seen <= self.flaky_failures
-            del failures
+                self.flaky_hits += 1
+                fail = self.flaky_hits <= self.flaky_failures
             if fail:
                 return self._html(500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
             return self._document("flaky", h)
@@ -596,12 +606,20 @@ class Portal:
             "Content-Type": ctype,
             "ETag": etag,
             "Last-Modified": formatdate(mtime, usegmt=True),
-            "Accept-Ranges": "bytes",
             **(extra or {}),
         }
         if _not_modified(h.headers.get("If-None-Match"), h.headers.get("If-Modified-Since"), etag, mtime):
             return 304, headers, b"", ctype
         return 200, headers, content, ctype
+
+
+def _client_gone(sock) -> bool:
+    """True when the client has closed its end (readable with nothing to read, or an error)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def _decode_path(path: str) -> str:
@@ -626,4 +644,4 @@ def _not_modified(if_none_match: str | None, if_modified_since: str | None, etag
     return False
 
 
-__all__ = ["EXPECTED", "Portal", "Request", "DOCUMENT_FILES", "SAMPLES", "time"]
+__all__ = ["DOCUMENT_FILES", "EXPECTED", "SAMPLES", "Portal", "Request"]
