@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import ModuleType
@@ -56,6 +57,8 @@ def child(inputs: str, db: str, workdir: str, result: str) -> None:
     t2 = time.perf_counter()
     # Workers count in RUSAGE_CHILDREN only once reaped: they are the forkserver's children, which
     # reaps them, and the forkserver is ours, which nobody reaps before exit unless stopped here.
+    # The figure is a floor-raised max: a child keeps the peak RSS it inherited across fork and exec
+    # (the forkserver starts from this process's RSS at that moment, ~130-200 MiB).
     _pool().shutdown()
     multiprocessing.forkserver._forkserver._stop()
     with duckdb.connect(db, read_only=True) as con:
@@ -75,11 +78,8 @@ def measure(inputs: Path, db: Path, workdir: Path, env: dict[str, str]) -> dict[
     subprocess.run([sys.executable, __file__, "--child", str(inputs), str(db), str(workdir), str(result)],
                    env=env, cwd=ROOT, check=True)
     run = json.loads(result.read_text()) | {"wall_s": time.perf_counter() - start}
-    actions: dict[str, int] = {}
-    for o in run["outcomes"]:
-        key = o["action"] if o["status"] == "ok" else f"{o['action']} ({o['status']})"
-        actions[key] = actions.get(key, 0) + 1
-    run["actions"] = actions
+    run["actions"] = actions = dict(Counter(
+        o["action"] if o["status"] == "ok" else f"{o['action']} ({o['status']})" for o in run["outcomes"]))
     for o in run["outcomes"]:
         if o["status"] != "ok":
             print(f"  {o['file']}: {o['status']}: {o['error']}")

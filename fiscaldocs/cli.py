@@ -33,11 +33,15 @@ def _quiet_prefect() -> None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
+    from audit import audit_document
     from fiscaldocs.pipeline import process
 
     doc = process(Path(args.file))
+    checks = audit_document(doc)
     if args.json:
-        json.dump(doc.to_json_dict(), sys.stdout, ensure_ascii=False, indent=None if args.compact else 1)
+        data = doc.to_json_dict()
+        data["checks"] = [c.as_dict() for c in checks]
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=None if args.compact else 1)
         sys.stdout.write("\n")
     else:
         m = doc.meta
@@ -48,6 +52,10 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         print(f"  issuer: {m.issuer}  department: {m.department}  region: {m.region.code} "
               f"{m.region.province or ''}{m.region.city or ''}{m.region.county or ''}")
         print(f"  {len(doc.blocks)} text blocks, {len(doc.tables)} tables, {len(doc.claims)} claims")
+        failed = [c for c in checks if c.status in ("fail", "warn")]
+        print(f"  checks: {len(checks)}, {len(failed)} failed or doubtful")
+        for c in failed:
+            print(f"    {c.status}: {c.rule}: {c.message}")
         for t in doc.tables:
             q = f"{t.quality.score:.2f}" if t.quality else "-"
             print(f"  table {t.index}: pages {t.pages or '-'} {t.n_rows}x{t.n_cols} {t.extractor} q={q} "
@@ -115,6 +123,30 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_checks(args: argparse.Namespace) -> int:
+    from warehouse.publish import read_only
+
+    where, params = [], []
+    if args.failed:
+        where.append("k.status IN ('fail', 'warn')")
+    if args.doc:
+        where.append("(k.doc_id LIKE ? OR d.file_name = ?)")
+        params += [args.doc + "%", args.doc]
+    sql = ("SELECT d.file_name, k.rule, k.status, k.message FROM checks k JOIN documents d USING (doc_id)"
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY d.file_name, CASE k.status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, k.rule")
+    with read_only(Path(args.db)) as con:
+        rows = con.execute(sql, params).fetchall()
+    current = None
+    for name, rule, status, message in rows:
+        if name != current:
+            print(f"\n{name}")
+            current = name
+        print(f"  {status:<7} {rule:<17} {message}")
+    print(f"\n{len(rows)} checks")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from warehouse.export import export_parquet
     from warehouse.publish import read_only
@@ -165,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="last runs, counts, failures")
     p.add_argument("--db", default=DEFAULT_DB)
     p.set_defaults(func=_cmd_status)
+    p = sub.add_parser("checks", help="list the consistency checks")
+    p.add_argument("--failed", action="store_true", help="only failures and warnings")
+    p.add_argument("--doc", help="one document: its id (or a prefix) or file name")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=_cmd_checks)
     p = sub.add_parser("export", help="export the warehouse as Parquet, partitioned by year")
     p.add_argument("dir")
     p.add_argument("--db", default=DEFAULT_DB)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
@@ -30,10 +31,18 @@ DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_WORKDIR = ".fiscaldocs"
 
 
+_POOL_LOCK = threading.Lock()
+
+
 @cache
-def _pool() -> ProcessPoolExecutor:
+def _make_pool() -> ProcessPoolExecutor:
     workers = int(os.environ.get("FISCALDOCS_WORKERS", "0")) or os.cpu_count() or 1
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _pool() -> ProcessPoolExecutor:
+    with _POOL_LOCK:  # task threads ask at once: one pool, not one each
+        return _make_pool()
 
 
 def _extraction_key(context, parameters) -> str:

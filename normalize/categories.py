@@ -217,7 +217,9 @@ def _code_columns(grid: list[list[str]]) -> list[int]:
         column = [row[c] for row in grid if row[c]]
         headed = any(_CODE_HEADER.match(re.sub(r"\s+", "", t)) for t in column[:4])
         codes = [t for t in column if _CODE_CELL.match(t)]
-        if headed and codes or (len(codes) >= 3 and len(codes) >= 0.8 * len(column) and c < 3):
+        # unheaded: only 2–3 digit cells (类 201, 款/项 05) — a column of integers is amounts
+        short = [t for t in column if re.fullmatch(r"\d{2,3}", t)]
+        if headed and codes or (len(short) >= 3 and len(short) >= 0.8 * len(column) and c < 3):
             cols.append(c)
     return cols
 

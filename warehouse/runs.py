@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from audit import across_documents, audit_document
 from fiscaldocs.model import Document, DocumentMeta, Status
 from fiscaldocs.staging import extract_to_file, read_staged
 from warehouse.load import Source, is_loaded, load_categories, load_document
@@ -76,10 +77,13 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
                 summary.outcomes.append(Outcome(name, "skipped", "ok"))
                 continue
             action = load_document(con, doc, source)
+            record_checks(con, audit_document(doc))
             summary.outcomes.append(Outcome(
                 name, action if doc.status is Status.OK else "failed", str(doc.status), len(doc.tables),
                 len(doc.claims), _count(con, doc.meta.sha256), doc.error))
             progress(f"[{i}/{len(items)}] {summary.outcomes[-1].action:<8} {name}")
+        con.execute("DELETE FROM checks WHERE rule = 'across_documents'")
+        record_checks(con, across_documents(con))
         finished = datetime.now(UTC).replace(tzinfo=None)
         con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [summary.run_id, started, finished, len(items), summary.count("new"), summary.count("changed"),
@@ -96,6 +100,13 @@ def record_fetches(con, fetches: list[dict]) -> None:
     for f in fetches:
         con.execute(f"INSERT OR REPLACE INTO fetches VALUES ({', '.join('?' * len(FETCH_COLUMNS))})",
                     [f.get(c) for c in FETCH_COLUMNS])
+
+
+def record_checks(con, checks: list) -> None:
+    rows = {c.check_id: [c.check_id, c.doc_id, c.rule, c.status, c.message, c.expected, c.actual, c.tolerance,
+                         c.provenance()] for c in checks}
+    for row in rows.values():
+        con.execute("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
 
 
 def previous_fetches(db: Path, source: str) -> list[dict]:

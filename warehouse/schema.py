@@ -233,6 +233,12 @@ VIEWS: dict[str, tuple[str, str]] = {
         JOIN doc_tables t ON t.doc_id = f.doc_id AND t.table_id = f.table_id
         WHERE f.category_code LIKE 'si_fund.%'
         GROUP BY ALL"""),
+    "v_check_failures": ("Failed and doubtful checks by document and rule, for dashboards.", """
+        SELECT d.doc_id, d.file_name, d.title, d.region_code, d.fiscal_year, k.rule,
+               count(*) FILTER (k.status = 'fail') AS failed, count(*) FILTER (k.status = 'warn') AS warnings,
+               count(*) FILTER (k.status = 'pass') AS passed, count(*) FILTER (k.status = 'skipped') AS skipped
+        FROM checks k JOIN documents d USING (doc_id)
+        GROUP BY ALL ORDER BY failed DESC, warnings DESC"""),
     "v_document_summary": ("Per document: what was read and what the checks found.", """
         SELECT d.doc_id, d.file_name, d.title, d.issuer, d.region_code, d.fiscal_year, d.report_kind, d.status,
                d.error, d.page_count,

@@ -1,0 +1,31 @@
+"""Audit every number: consistency rules that catch mistakes in the reports and in our own
+extraction. Each rule is small and named; each result is a `Check` (pass | fail | warn |
+skipped) with expected, actual, a rounding-aware tolerance and provenance for every side.
+
+Rules (README "Audits" explains each with an example):
+  table_total, column_total      table arithmetic (audit/tables.py)
+  balance_identity               fund balances, two-sided totals (audit/tables.py)
+  stated_ratio                   shares, rates, growth recomputed from stated parts (audit/text.py)
+  comparative_word               大于/小于/持平 against the numbers (audit/text.py)
+  unit_sanity                    an amount whose unit is implausible beside the rest (audit/text.py)
+  dates_and_years                placeholders, signature before the year's end, later years (audit/text.py)
+  claim_vs_table                 a sentence against a table of the same document (audit/cross.py)
+  across_documents               the same item in two reports (audit/cross.py, on the warehouse)
+"""
+
+from __future__ import annotations
+
+from audit.cross import across_documents, claims_against_tables
+from audit.model import Check
+from audit.tables import audit_tables
+from audit.text import audit_text
+from fiscaldocs.model import Document, Status
+
+
+def audit_document(doc: Document) -> list[Check]:
+    if doc.status is not Status.OK:
+        return []
+    return audit_tables(doc) + audit_text(doc) + claims_against_tables(doc)
+
+
+__all__ = ["Check", "audit_document", "across_documents"]

@@ -1,0 +1,168 @@
+"""Audit rules: each on a passing and a failing case, tolerance from the printed digits, and on
+the corpus: every real mistake found in the seeds is flagged, and nothing else fails."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import REALDOCS, SAMPLES, extracted, manifest
+
+from audit import audit_document
+from audit.model import half_unit
+from fiscaldocs.model import BlockKind, Cell, Document, DocumentMeta, Table, TextBlock
+from normalize import normalize
+
+
+def doc(*paragraphs: str, tables: list[Table] = (), title: str = "2023年度某某市医疗保障局部门决算",
+        signed: str | None = None) -> Document:
+    blocks = [TextBlock(title, 1, BlockKind.TITLE)] + [TextBlock(p, 1) for p in paragraphs]
+    if signed:
+        blocks += [TextBlock("益阳市医疗保障局", 2), TextBlock(signed, 2)]
+    d = Document(DocumentMeta(sha256="d" * 64, file_name="t.pdf", file_type="pdf"), blocks=blocks,
+                 tables=list(tables))
+    return normalize(d)
+
+
+def table(rows: list[list[str]], title: str = "收支表", unit: str | None = "万元") -> Table:
+    cells = [Cell(r, c, text, page=1) for r, row in enumerate(rows) for c, text in enumerate(row)]
+    return Table(index=0, n_rows=len(rows), n_cols=len(rows[0]), cells=cells, page=1, row_pages=[1] * len(rows),
+                 title=title, unit=unit)
+
+
+def by_rule(d: Document, rule: str) -> list:
+    return [c for c in audit_document(d) if c.rule == rule]
+
+
+def test_half_unit():
+    assert (half_unit("1377.2"), half_unit("15.00"), half_unit("265750")) == (Decimal("0.05"), Decimal("0.005"),
+                                                                              Decimal("0.5"))
+
+
+@pytest.mark.parametrize(("total", "status"), [("300.5", "pass"), ("300.6", "pass"), ("301.5", "fail")])
+def test_numbered_total_row(total, status):
+    t = table([["项目", "金额"], ["二、收入合计", total], ["（一）财政拨款", "200.2"], ["其中：基本支出", "150"],
+               ["（二）其他收入", "100.3"], ["三、支出合计", "280"]])
+    checks = by_rule(doc("正文。", tables=[t]), "table_total")
+    assert [c.status for c in checks] == [status]
+    assert checks[0].expected == Decimal("300.5")  # 其中 is a part of the row above, not of the total
+
+
+@pytest.mark.parametrize(("class_total", "status"), [("30", "pass"), ("32", "fail")])
+def test_code_hierarchy(class_total, status):
+    t = table([["类", "款", "项", "科目名称", "合计"], ["208", "", "", "社会保障和就业支出", class_total],
+               ["208", "05", "", "行政事业单位养老支出", "30"], ["208", "05", "01", "行政单位离退休", "10"],
+               ["208", "05", "05", "机关事业单位基本养老保险缴费支出", "20"]])
+    statuses = {c.message.split(" =")[0]: c.status for c in by_rule(doc("正文。", tables=[t]), "table_total")}
+    assert statuses == {"208": status, "20805": "pass"}
+
+
+def test_column_total():
+    t = table([["项目", "收入预算", "", ""], ["", "合计", "财政拨款收入", "事业收入"],
+               ["公共安全支出", "100.00", "90.00", "10.00"], ["司法", "100.00", "90.00", "9.00"]])
+    t.cells = [c for c in t.cells if not (c.row == 0 and c.col in (2, 3))]
+    t.cells[1].col_span = 3
+    assert [c.status for c in by_rule(doc("正文。", tables=[t]), "column_total")] == ["pass", "fail"]
+
+
+@pytest.mark.parametrize(("closing", "status"), [("326637", "pass"), ("326673", "fail")])
+def test_fund_balance_identity(closing, status):
+    t = table([["项 目", "2023年决算数"], ["一、期初余额", "289740"], ["二、收入合计", "199910"], ["三、支出合计", "163013"],
+               ["四、当期收支结余", "36897"], ["五、期末滚存结余", closing]], title="2023年度益阳市职工医疗保险基金预决算收支情况表")
+    checks = by_rule(doc("正文。", tables=[t]), "balance_identity")
+    assert sorted(c.status for c in checks) == sorted(["pass", status])
+
+
+@pytest.mark.parametrize(("share", "status"), [("6.38%", "pass"), ("1.36%", "fail")])
+def test_share_of_a_total(share, status):
+    d = doc(f"本年支出合计7919.57万元，其中：基本支出505.42万元，占{share}；项目支出7414.14万元，占93.62%。")
+    assert [c.status for c in by_rule(d, "stated_ratio")] == [status, "pass"]
+
+
+def test_share_of_a_named_base_elsewhere_in_the_document():
+    d = doc("本年支出合计7919.57万元。", "项目支出77.34万元，占本年支出合计的0.98%。")
+    assert [c.status for c in by_rule(d, "stated_ratio")] == ["pass"]
+
+
+@pytest.mark.parametrize(("rate", "status"), [("46.58%", "pass"), ("64.58%", "fail")])
+def test_control_rate(rate, status):
+    d = doc(f"“三公”经费预算安排数18.29万元，实际支出数为8.52万元，“三公”经费控制率为{rate}。")
+    assert [c.status for c in by_rule(d, "stated_ratio")] == [status]
+
+
+def test_execution_rate_uses_the_budget_in_force():
+    d = doc("我单位年初预算1069.87万元，全年预算数1723.2万元，预算执行1723.2万元，预算执行率100%。")
+    assert [c.status for c in by_rule(d, "stated_ratio")] == ["pass"]
+
+
+@pytest.mark.parametrize(("pct", "status"), [("81.18%", "pass"), ("18.18%", "fail")])
+def test_decline_against_the_prior_year(pct, status):
+    d = doc(f"2021年度财政拨款收入总计7813.05万元，较2020年减少33704.37万元，下降{pct}。")
+    assert [c.status for c in by_rule(d, "stated_ratio")] == [status]
+
+
+@pytest.mark.parametrize(("word", "status"), [("大于", "pass"), ("小于", "fail")])
+def test_comparative_word(word, status):
+    d = doc(f"预算批复数为0万元，决算支出数据为4620.8万元。决算数{word}年初预算数的主要原因是：调整预算增加了4620.8万元。")
+    assert [c.status for c in by_rule(d, "comparative_word")] == [status]
+
+
+def test_unit_sanity():
+    amounts = "，".join(f"支出{i}.5万元" for i in range(1, 12))
+    d = doc(f"{amounts}。", "其中项目支出年初预算268.07元。", "每人每年报销1600元。")
+    warns = by_rule(d, "unit_sanity")
+    assert [c.status for c in warns] == ["warn"] and "268.07元" in warns[0].message
+
+
+def test_dates_years_and_placeholders():
+    d = doc("XX局2023年度支出1000万元。", "2024年我市参保率97.2%。", signed="2023年7月23日",
+            title="2023年度益阳市医疗保障局部门决算")
+    found = {(c.status, c.message.split(" ")[0][:6]) for c in by_rule(d, "dates_and_years")}
+    assert ("fail", "templa") in found  # XX局
+    assert ("fail", "signed") in found  # before the end of 2023
+    assert ("warn", "97.2%") in found
+
+
+def test_claim_against_table():
+    t = table([["项 目", "2023年决算数"], ["一、期初余额", "289740"], ["二、收入合计", "199910"], ["三、支出合计", "163013"]],
+              title="2023年度益阳市城乡居民医疗保险基金预决算收支情况表")
+    ok = doc("2023年全市城乡居民医保基金总收入199910万元。", tables=[t], title="2023年度益阳市医疗保障局整体支出绩效自评报告")
+    bad = doc("2023年全市城乡居民医保基金总收入199901万元。", tables=[t], title="2023年度益阳市医疗保障局整体支出绩效自评报告")
+    assert [c.status for c in by_rule(ok, "claim_vs_table")] == ["pass"]
+    assert [c.status for c in by_rule(bad, "claim_vs_table")] == ["fail"]
+
+
+# The corpus ------------------------------------------------------------------------------------
+
+# Real mistakes in the seeds, found by reading them and confirmed by the checks (README "Audits").
+SEED_MISTAKES = {
+    "heshan_2021_final_accounts": {("stated_ratio", "fail", "share of 基本支出 in 总支出"),
+                                   ("dates_and_years", "fail", "signed 2021-07-23")},
+    "yiyang_2023_performance_self_evaluation": {("dates_and_years", "warn", "97.2% is dated 2024"),
+                                                ("dates_and_years", "warn", "95% is dated 2024")},
+    "ningxiang_2024_performance_self_evaluation": {("unit_sanity", "warn", "268.07元")},
+}
+
+
+@pytest.mark.parametrize("entry", manifest(), ids=[e["file"] for e in manifest()])
+def test_seed_mistakes_flagged_and_nothing_else_fails(entry):
+    checks = audit_document(extracted(str(SAMPLES / entry["file"])))
+    flagged = {(c.rule, c.status, c.message) for c in checks if c.status in ("fail", "warn")}
+    expected = SEED_MISTAKES.get(entry["ground_truth"], set())
+    for rule, status, start in expected:
+        assert any(r == rule and s == status and m.startswith(start) for r, s, m in flagged), (rule, start)
+    assert len(flagged) == len(expected), flagged
+    assert sum(1 for c in checks if c.status == "pass") > 0 or entry["ground_truth"].startswith("fengnan")
+
+
+def test_real_pdfs_raise_only_the_real_mistake():
+    if not REALDOCS.exists():
+        pytest.skip("realdocs not available")
+    flagged = []
+    for name in ("01_putuo_caizhengju_2024_bumen_juesuan.pdf", "06_putuo_sifaju_2026_bumen_yusuan.pdf",
+                 "08_putuo_wanli_jiedao_2023_bumen_yusuan.pdf"):
+        checks = audit_document(extracted(str(REALDOCS / name)))
+        assert sum(1 for c in checks if c.status == "pass") > 90
+        flagged += [(name, c.message) for c in checks if c.status in ("fail", "warn")]
+    # 一般公共服务支出 2106.66 of 2940.05 is 71.65%, printed 71.73% (the four shares add to 100.07%)
+    assert len(flagged) == 1 and "printed 71.73%" in flagged[0][1]
