@@ -40,7 +40,7 @@ def audit_text(doc: Document) -> list[Check]:
                 checks.append(_rate(claim, claims[:i], stem))
             elif claim.change and _GROWTH.search(stem):
                 checks.append(_growth(claim, claims[:i]))
-        checks += _comparatives(doc, block_idx, claims)
+        checks += _comparatives(doc, block_idx, claims, by_block.get(block_idx - 1, []))
     checks += _unit_sanity(doc)
     checks += _years(doc)
     for c in checks:
@@ -166,12 +166,15 @@ def _growth(claim: Claim, before: list[Claim]) -> Check:
     return _ratio_check("stated_ratio", claim, change, fake, f"{'growth' if sign < 0 else 'decline'} against the prior year")
 
 
-def _comparatives(doc: Document, block_idx: int, claims: list[Claim]) -> list[Check]:
-    """"决算数大于年初预算数": the budget and the actual stated just before must agree with the word."""
+def _comparatives(doc: Document, block_idx: int, claims: list[Claim], previous: list[Claim]) -> list[Check]:
+    """"决算数大于年初预算数": the budget and the actual stated just before (in the paragraph, or
+    the paragraph before when this one opens with the comparison) must agree with the word."""
     text = doc.blocks[block_idx].text
     checks = []
     for m in _COMPARATIVE.finditer(text):
         before = [c for c in claims if c.end <= m.start() and c.unit_normalized == "CNY"]
+        if not before:
+            before = [c for c in previous if c.unit_normalized == "CNY"]
         budget = next((c for c in reversed(before) if c.subject and _BUDGET_WORDS.search(c.subject)), None)
         actual = next((c for c in reversed(before) if c.subject and _ACTUAL_WORDS.search(c.subject) and c is not budget),
                       None)

@@ -166,3 +166,21 @@ def test_real_pdfs_raise_only_the_real_mistake():
         flagged += [(name, c.message) for c in checks if c.status in ("fail", "warn")]
     # 一般公共服务支出 2106.66 of 2940.05 is 71.65%, printed 71.73% (the four shares add to 100.07%)
     assert len(flagged) == 1 and "printed 71.73%" in flagged[0][1]
+
+
+PLANTED = SAMPLES / "planted"
+
+
+def planted_entries() -> list[dict]:
+    import json
+
+    return json.loads((PLANTED / "planted.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("entry", planted_entries(), ids=[e["file"] for e in planted_entries()])
+def test_planted_mistake_is_caught_by_its_rule(entry):
+    path = PLANTED / entry["file"]
+    original = SAMPLES / f"{entry['base']}{path.suffix}"
+    flagged = {(c.rule, c.message) for c in audit_document(extracted(str(path))) if c.status in ("fail", "warn")}
+    before = {(c.rule, c.message) for c in audit_document(extracted(str(original))) if c.status in ("fail", "warn")}
+    assert any(rule == entry["rule"] for rule, _ in flagged - before), flagged - before

@@ -1,0 +1,76 @@
+"""Plant known mistakes in copies of the sample reports, to measure what the audit catches.
+
+Each planted document is a ground-truth copy with one deliberate error, rendered like the corpus
+(Word by python-docx, PDF by LibreOffice). `planted/planted.json` says what was planted where and
+which rule should catch it. Developer tool (needs LibreOffice for the PDFs); outputs are committed.
+
+    .venv/bin/python sample_docs/plant.py
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import build_docx, convert_with_libreoffice, load_ground_truth  # noqa: E402
+
+HERE = Path(__file__).parent
+OUT = HERE / "planted"
+
+# (name, ground truth, what, rule that should catch it, old text, new text, where: paragraph|table_title|cell)
+PLANTS = [
+    ("wrong_total", "yiyang_2023_performance_self_evaluation", "a wrong total: 收入合计 199910 → 199990",
+     "table_total", "199910", "199990", "cell"),
+    ("swapped_ratio", "yiyang_2023_performance_self_evaluation", "a swapped share: 24.66% → 66.24%",
+     "stated_ratio", "占基本支出的24.66%", "占基本支出的66.24%", "paragraph"),
+    ("wrong_unit", "yiyang_2023_performance_self_evaluation", "a wrong unit: 项目支出346万元 → 346元",
+     "unit_sanity", "项目支出346万元。", "项目支出346元。", "paragraph"),
+    ("wrong_comparative", "heshan_2021_final_accounts", "a wrong comparative word: 决算数大于 → 决算数小于",
+     "comparative_word", "决算数大于年初预算数", "决算数小于年初预算数", "paragraph"),
+    ("stale_year", "yiyang_2023_performance_self_evaluation", "a stale year in a table title: 2023年度 → 2022年度",
+     "dates_and_years", "2023年度部门整体支出绩效评价基础数据表", "2022年度部门整体支出绩效评价基础数据表", "table_title"),
+    ("placeholder", "fengnan_2023_fiscal_evaluation", "a template placeholder left: 区医疗保障局 → XX局",
+     "dates_and_years", "我股室对区医疗保障局", "我股室对XX局", "paragraph"),
+    ("wrong_rate", "heshan_2021_final_accounts", "a wrong completion rate: 完成预算的5.8% → 58%",
+     "stated_ratio", "完成预算的5.8%", "完成预算的58%", "paragraph"),
+]
+
+
+def plant(gt: dict, old: str, new: str, where: str) -> dict:
+    out = copy.deepcopy(gt)
+    for block in out["blocks"]:
+        if where == "paragraph" and block["type"] in ("paragraph", "heading") and old in block["text"]:
+            block["text"] = block["text"].replace(old, new, 1)
+            return out
+        if block["type"] == "table":
+            if where == "table_title" and block.get("title") == old:
+                block["title"] = new
+                return out
+            if where == "cell":
+                for row in block["rows"]:
+                    if old in row:
+                        row[row.index(old)] = new
+                        return out
+    raise ValueError(f"{old!r} not found")
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    entries, docx_files = [], []
+    for name, slug, what, rule, old, new, where in PLANTS:
+        gt = plant(load_ground_truth(HERE / "ground_truth" / f"{slug}.json"), old, new, where)
+        path = OUT / f"{name}.docx"
+        build_docx(gt, path)
+        docx_files.append(path)
+        entries += [{"file": f"{name}.{ext}", "base": slug, "mistake": what, "rule": rule, "planted": new}
+                    for ext in ("docx", "pdf")]
+    convert_with_libreoffice(docx_files, OUT)
+    (OUT / "planted.json").write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(entries)} planted documents to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
