@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from fiscaldocs.model import ReportKind
+
 DOCUMENT_SUFFIX = r"\.(?:pdf|docx?|xlsx?|wps|zip)(?:$|\?)"
 # Links that download without a file suffix: download.jsp?id=2, /attach/123, getfile.do …
 DOWNLOAD_WORDS = r"download|attach|fujian|getfile|filedown|file\.do|downfile"
@@ -27,6 +29,8 @@ class PortalSource:
     timeout: float = 30.0
     retries: int = 3
     max_bytes: int = 100 * 1024 * 1024
+    # region (a place name, e.g. "上海市普陀区"), department, report_kind: fill what a document
+    # fetched from this portal does not say itself
     hints: dict[str, str] = field(default_factory=dict)
 
 
@@ -50,6 +54,9 @@ def portal_from_dict(entry: dict, where: str) -> PortalSource:
     kwargs = {k: entry[k] for k in ("next_page_text", "max_list_pages", "max_detail_pages", "rate_limit",
                                     "concurrency", "timeout", "retries", "max_bytes") if k in entry}
     attachment = pattern("attachment_pattern")
+    kind = entry.get("hints", {}).get("report_kind")
+    if kind and kind not in {k.value for k in ReportKind}:
+        raise ConfigError(f"{where}: hints.report_kind {kind!r} is not one of {sorted(k.value for k in ReportKind)}")
     return PortalSource(
         name=name, start_urls=list(start), allowed_hosts=hosts, list_pattern=pattern("list_pattern"),
         detail_pattern=pattern("detail_pattern"), hints=dict(entry.get("hints", {})),

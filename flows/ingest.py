@@ -75,17 +75,21 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
     requested = list(inputs or []) + (declared.inputs if declared else [])
     files, problems = resolve(requested, Path(workdir) / "raw")
     fetches: list[dict] = []
+    hints_by_sha: dict[str, dict] = {}
     if (declared and declared.portals) or crawl_urls:
         fetches = crawl_flow(sources_file=sources_file, urls=crawl_urls, db=db, workdir=workdir)
         fetched = {f["sha256"]: f for f in fetches if f["status"] in ("ok", "not_modified") and f["path"]}
         have = {f.sha256 for f in files}
         files += [Input(f["path"], sha, url=f["url"]) for sha, f in fetched.items() if sha not in have]
+        hints = {p.name: p.hints for p in (declared.portals if declared else [])}
+        hints_by_sha = {sha: hints.get(f["source"], {}) for sha, f in fetched.items()}
         requested += [f"crawl:{p.name}" for p in (declared.portals if declared else [])] + list(crawl_urls or [])
     known = loaded_ids(Path(db), EXTRACTOR_VERSION)
     futures = {f: extract_document.submit(f.path, f.sha256, workdir) for f in files if f.sha256 not in known}
     items = []
     for f in files:
-        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f.sha256 in known}
+        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f.sha256 in known,
+                "hints": hints_by_sha.get(f.sha256, {})}
         if f in futures:
             futures[f].wait()
             if futures[f].state.is_completed():

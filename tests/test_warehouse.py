@@ -179,3 +179,12 @@ def test_parquet_export(loaded, tmp_path):
     with duckdb.connect() as con:
         n = con.execute(f"SELECT count(*) FROM read_parquet('{tmp_path}/out/facts/*/*.parquet')").fetchone()[0]
     assert n == counts["facts"]
+
+
+def test_portal_hints_fill_only_what_the_document_does_not_say():
+    from fiscaldocs.model import Document, DocumentMeta, ReportKind
+    from warehouse.runs import apply_hints
+
+    doc = Document(DocumentMeta(sha256="x", file_name="a.pdf", file_type="pdf", department="已知局"))
+    apply_hints(doc, {"region": "上海市普陀区", "department": "上海市普陀区财政局", "report_kind": "budget"})
+    assert (doc.meta.department, doc.meta.report_kind, doc.meta.region.code) == ("已知局", ReportKind.BUDGET, "310107")

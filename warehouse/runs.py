@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from audit import across_documents, audit_document
-from fiscaldocs.model import Document, DocumentMeta, Status
+from fiscaldocs.model import Document, DocumentMeta, ReportKind, Status
 from fiscaldocs.staging import extract_to_file, read_staged
+from normalize.regions import resolve as resolve_region
 from warehouse.load import Source, is_loaded, load_categories, load_document
 from warehouse.publish import read_only, staged
 
@@ -71,7 +72,7 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
             if item.get("skipped"):
                 summary.outcomes.append(Outcome(name, "skipped", "ok"))
                 continue
-            doc = _staged_document(item)
+            doc = apply_hints(_staged_document(item), item.get("hints") or {})
             if doc.status is Status.OK and is_loaded(con, doc.meta.sha256, doc.extractor_version) \
                     and _same_source(con, doc.meta.sha256, source):
                 summary.outcomes.append(Outcome(name, "skipped", "ok"))
@@ -100,6 +101,21 @@ def record_fetches(con, fetches: list[dict]) -> None:
     for f in fetches:
         con.execute(f"INSERT OR REPLACE INTO fetches VALUES ({', '.join('?' * len(FETCH_COLUMNS))})",
                     [f.get(c) for c in FETCH_COLUMNS])
+
+
+def apply_hints(doc: Document, hints: dict) -> Document:
+    """A portal's declared region, department and report kind fill what the document did not say
+    (the document's own metadata wins)."""
+    if doc.status is not Status.OK or not hints:
+        return doc
+    meta = doc.meta
+    if hints.get("department") and not meta.department:
+        meta.department = hints["department"]
+    if hints.get("report_kind") and meta.report_kind in (None, ReportKind.OTHER):
+        meta.report_kind = ReportKind(hints["report_kind"])
+    if hints.get("region") and not meta.region.code:
+        meta.region = resolve_region([hints["region"]])
+    return doc
 
 
 def record_checks(con, checks: list) -> None:
