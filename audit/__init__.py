@@ -6,6 +6,7 @@ Rules (README "Audits" explains each with an example):
   table_total, column_total      table arithmetic (audit/tables.py)
   balance_identity               fund balances, two-sided totals (audit/tables.py)
   stated_ratio                   shares, rates, growth recomputed from stated parts (audit/text.py)
+  stated_parts                   a stated whole equals its stated parts (年初 + 调整 = 全年预算) (audit/text.py)
   comparative_word               大于/小于/持平 against the numbers (audit/text.py)
   unit_sanity                    an amount whose unit is implausible beside the rest (audit/text.py)
   dates_and_years                placeholders, signature before the year's end, later years (audit/text.py)

@@ -41,6 +41,7 @@ def audit_text(doc: Document) -> list[Check]:
             elif claim.change and _GROWTH.search(stem):
                 checks.append(_growth(claim, claims[:i]))
         checks += _comparatives(doc, block_idx, claims, by_block.get(block_idx - 1, []))
+        checks += _stated_parts(text, claims)
     checks += _unit_sanity(doc)
     checks += _years(doc)
     for c in checks:
@@ -164,6 +165,43 @@ def _growth(claim: Claim, before: list[Claim]) -> Check:
     fake = Claim(level.block, level.page, level.start, level.end, level.text, level.sentence, level.subject,
                  level.value, level.unit, str(prior), level.unit_normalized, None, level.year, None)
     return _ratio_check("stated_ratio", claim, change, fake, f"{'growth' if sign < 0 else 'decline'} against the prior year")
+
+
+# A stated whole and the parts that make it up, named in the words right before each amount.
+DECOMPOSITIONS: list[tuple[str, re.Pattern[str], list[re.Pattern[str]]]] = [
+    ("全年预算 = 年初预算 + 调整", re.compile(r"全年预算数?$|调整后预算数?$"),
+     [re.compile(r"年初预算数?$"), re.compile(r"调整[^，。；]{0,4}预算数?$|追加[^，。；]{0,4}预算数?$")]),
+    ("基本支出 = 人员经费 + 公用经费", re.compile(r"基本支出$"),
+     [re.compile(r"人员(?:经费|支出)$"), re.compile(r"(?:日常)?公用(?:经费|支出)$")]),
+    ("支出 = 基本支出 + 项目支出", re.compile(r"(?:本年)?(?:总支出|支出合计|支出总计|财政拨款支出)$"),
+     [re.compile(r"基本支出$"), re.compile(r"项目支出$")]),
+]
+
+
+def _stated_parts(text: str, claims: list[Claim]) -> list[Check]:
+    """A whole stated with its parts in one paragraph ("全年预算数1723.2万元，其中：年初预算1069.87万元，
+    年中调整追加预算653.33万元"): the parts add up to the whole."""
+    money = [c for c in claims if c.unit_normalized == "CNY" and not c.change]
+    leads = {id(c): re.sub(r"(?:为|是|共计|达到?|约|：|:|\s)+$", "", _clause_before(text, c)) for c in money}
+    checks = []
+    for what, whole_rx, part_rxs in DECOMPOSITIONS:
+        for i, whole in enumerate(money):
+            if not whole_rx.search(leads[id(whole)]):
+                continue
+            after = money[i + 1:i + 1 + len(part_rxs)]  # the parts follow the whole, and nothing else
+            parts = [next((c for c in after if rx.search(leads[id(c)])), None) for rx in part_rxs]
+            if None in parts or len({id(p) for p in parts}) < len(parts):
+                continue
+            following = money[i + 1 + len(part_rxs):i + 2 + len(part_rxs)]
+            if following and "。" not in text[max(p.end for p in parts):following[0].start]:
+                continue  # the enumeration goes on: these are not all the parts
+            expected = sum((Decimal(p.value_normalized) for p in parts), Decimal(0))
+            factor = Decimal(whole.value_normalized) / Decimal(whole.value) if Decimal(whole.value) else Decimal(1)
+            tolerance = sum((half_unit(c.value) * Decimal(c.value_normalized) / Decimal(c.value)
+                             for c in parts if Decimal(c.value)), Decimal(0)) + half_unit(whole.value) * factor
+            checks.append(compare("stated_parts", expected, Decimal(whole.value_normalized), tolerance,
+                                  [_side(whole)] + [_side(p) for p in parts], what, " yuan"))
+    return checks
 
 
 def _comparatives(doc: Document, block_idx: int, claims: list[Claim], previous: list[Claim]) -> list[Check]:

@@ -107,6 +107,17 @@ def test_comparative_word(word, status):
     assert [c.status for c in by_rule(d, "comparative_word")] == [status]
 
 
+@pytest.mark.parametrize(("adjust", "status"), [("653.33", "pass"), ("635.33", "fail")])
+def test_stated_parts(adjust, status):
+    d = doc(f"全年预算数为1723.2万元，其中：年初预算1069.87万元，年中调整追加预算{adjust}万元。")
+    assert [c.status for c in by_rule(d, "stated_parts")] == [status]
+
+
+def test_stated_parts_not_checked_when_the_enumeration_goes_on():
+    d = doc("基本支出505.42万元，其中人员经费400.99万元；日常公用经费66.57万元；住房保障支出中34.7万元。")
+    assert by_rule(d, "stated_parts") == []
+
+
 def test_unit_sanity():
     amounts = "，".join(f"支出{i}.5万元" for i in range(1, 12))
     d = doc(f"{amounts}。", "其中项目支出年初预算268.07元。", "每人每年报销1600元。")
