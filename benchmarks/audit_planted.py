@@ -15,6 +15,7 @@ from fiscaldocs.pipeline import process
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_docs"
 REALDOCS = ROOT.parent / "shared" / "realdocs"
+PLANTED = ROOT / "tests" / "planted"
 
 # Real mistakes, read in the reports and confirmed by hand (README "Audits"): (file stem, message start).
 KNOWN = {
@@ -34,10 +35,10 @@ def flagged(path: Path) -> set[tuple[str, str]]:
 
 
 def main() -> None:
-    planted = json.loads((SAMPLES / "planted" / "planted.json").read_text(encoding="utf-8"))
+    planted = json.loads((PLANTED / "planted.json").read_text(encoding="utf-8"))
     caught = 0
     for entry in planted:
-        path = SAMPLES / "planted" / entry["file"]
+        path = PLANTED / entry["file"]
         original = SAMPLES / f"{entry['base']}{path.suffix}"
         new = flagged(path) - flagged(original)
         hit = [m for rule, m in new if rule == entry["rule"]]

@@ -15,7 +15,7 @@ DEFAULT_DB = "warehouse.duckdb"
 
 OVERVIEW_SQL = """
 SELECT coalesce(d.county, d.city) AS region, f.period_year AS year, f.category_name AS item, f.phase,
-       first(f.amount_yuan ORDER BY (f.source_kind = 'table') DESC, f.fact_id) * 0.0001 AS "万元",
+       CAST(first(f.amount_yuan ORDER BY (f.source_kind = 'table') DESC, f.fact_id) * 0.0001 AS DECIMAL(20, 4)) AS "万元",
        string_agg(DISTINCT f.source_kind, ',') AS stated_in
 FROM facts f JOIN v_canonical_documents d USING (doc_id)
 WHERE f.category_code IN ('expenditure.basic', 'expenditure.project', 'expenditure.basic.personnel',

@@ -26,11 +26,12 @@ def _journal(workdir: str, name: str) -> Journal:
 @task(retries=1, retry_delay_seconds=5, task_run_name="crawl {source.name}")
 def crawl_portal(source: PortalSource, workdir: str, db: str) -> list[dict]:
     previous = [Fetch(**f) for f in previous_fetches(Path(db), source.name)]
-    records = crawl_source(source, Path(workdir) / "raw", _journal(workdir, source.name), previous, progress=print)
+    records = crawl_source(source, Path(workdir) / "raw", _journal(workdir, source.name), previous,
+                           progress=lambda msg: print(f"fetch {msg}", flush=True))
     return [asdict(r) for r in records]
 
 
-@flow(name="fiscaldocs-crawl", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="fiscaldocs-crawl", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def crawl_flow(sources_file: str | None = None, urls: list[str] | None = None, db: str = "warehouse.duckdb",
                workdir: str = ".fiscaldocs") -> list[dict]:
     portals = read_sources_file(Path(sources_file)).portals if sources_file else []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -60,10 +61,11 @@ def extract_document(path: str, sha256: str, workdir: str) -> str:
 @task(task_run_name="load and publish {db}")
 def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime,
                      fetches: list[dict]) -> dict:
-    return write_run(Path(db), items, problems, sources, started, progress=print, fetches=fetches).as_dict()
+    return write_run(Path(db), items, problems, sources, started, progress=lambda msg: print(msg, flush=True),
+                     fetches=fetches).as_dict()
 
 
-@flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+@flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
                 workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None) -> dict:
     """Ingest files, folders and file URLs (`inputs`), the sources of a sources file (crawling its
@@ -87,11 +89,10 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
     known = loaded_ids(Path(db), EXTRACTOR_VERSION)
     futures = {f: extract_document.submit(f.path, f.sha256, workdir) for f in files if f.sha256 not in known}
     items = []
-    for f in files:
+    for f in _progress(files, futures):
         item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f.sha256 in known,
                 "hints": hints_by_sha.get(f.sha256, {})}
         if f in futures:
-            futures[f].wait()
             if futures[f].state.is_completed():
                 item["staged"] = futures[f].result()
             else:
@@ -100,6 +101,29 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
     summary = load_and_publish(db, items, problems, " ".join(requested), started, fetches)
     _publish_artifact(summary)
     return summary
+
+
+def _progress(files: list, futures: dict):
+    """Yield the files in order once extracted, showing progress: a bar on a terminal, lines
+    otherwise (logs, CI)."""
+    if sys.stdout.isatty() and futures:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            job = bar.add_task("extracting", total=len(futures))
+            for f in files:
+                if f in futures:
+                    futures[f].wait()
+                    bar.advance(job)
+                yield f
+        return
+    done = 0
+    for f in files:
+        if f in futures:
+            futures[f].wait()
+            done += 1
+            print(f"extracted [{done}/{len(futures)}] {Path(f.path).name}", flush=True)
+        yield f
 
 
 def _publish_artifact(summary: dict) -> None:

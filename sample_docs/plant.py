@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generate import build_docx, convert_with_libreoffice, load_ground_truth  # noqa: E402
 
 HERE = Path(__file__).parent
-OUT = HERE / "planted"
+OUT = HERE.parent / "tests" / "planted"  # test fixtures: the main job ingests sample_docs/ and must not load them
 
 # (name, ground truth, what, rule that should catch it, old text, new text, where: paragraph|table_title|cell)
 PLANTS = [
