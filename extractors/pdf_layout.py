@@ -64,7 +64,7 @@ def chars_to_lines(chars: Iterable[dict], page: int, page_width: float, page_hei
         sizes = [c.get("size", 10.0) for c in group if c["text"].strip()]
         inked = [c for c in group if c["text"].strip()]
         segments = 1 + sum(1 for a, b in zip(inked, inked[1:], strict=False)
-                           if b["x0"] - a["x1"] > 1.5 * max(b.get("size", 10.0), 1.0))
+                           if b["x0"] - a["x1"] > 1.0 * max(b.get("size", 10.0), 1.0))
         lines.append(Line(
             page=page,
             x0=min(c["x0"] for c in group),

@@ -121,9 +121,16 @@ def columnar_regions(lines: list[Line], min_lines: int = 3) -> list[BBox]:
         while run and run[-1].segments < 3:
             run.pop()
         if sum(1 for ln in run if ln.segments >= 3) >= min_lines:
+            first = run[0]
+            above = previous.get(id(first))
+            # a header row whose cells fill their columns shows fewer gaps: take it with the body
+            if above is not None and above.segments >= 2 and first.top - above.bottom < 2 * first.size \
+                    and above.x0 >= min(ln.x0 for ln in run) - first.size:
+                run.insert(0, above)
             regions.append((min(ln.x0 for ln in run), run[0].top, max(ln.x1 for ln in run), run[-1].bottom))
         run.clear()
 
+    previous = {id(b): a for a, b in zip(lines, lines[1:], strict=False)}
     for ln in lines:
         near = bool(run) and ln.top - run[-1].bottom < 2 * ln.size
         if ln.segments >= 3 and (not run or near):

@@ -42,3 +42,18 @@ def test_camelot_lattice_agrees_with_ground_truth(index):
         if len(table.pages) > 1:  # only this page's part of a continued table
             want = want[: len(got)]
         assert got == want, grid.parser
+
+
+def test_three_line_table():
+    """A 三线表 — horizontal rules only, as LaTeX, reportlab and many Word templates print them: no
+    grid for the ruling-line parser, so the column finder reads it, header row included."""
+    from pathlib import Path
+
+    from fiscaldocs.pipeline import process
+
+    doc = process(Path(__file__).parent / "fixtures" / "three_line_table.pdf")
+    truth = [b for b in ground_truth(DOC)["blocks"] if b["type"] == "table"][2]
+    assert len(doc.tables) == 1
+    table = doc.tables[0]
+    assert (table.title, table.unit) == (truth["title"], "万元")
+    assert canonical(table.rows(), {(c.row, c.col) for c in table.cells}) == gt_canonical(truth)
