@@ -71,6 +71,7 @@ class Fetcher:
         self._host_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._host_interval: dict[str, float] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -95,6 +96,9 @@ class Fetcher:
             parser.parse(text.splitlines())
             with self._lock:
                 self._robots[root] = parser
+                delay = parser.crawl_delay(USER_AGENT)
+                if delay:  # the site's Crawl-delay, when slower than our rate limit
+                    self._host_interval[parts.netloc] = max(self.interval, float(delay))
         return parser.can_fetch(USER_AGENT, url)
 
     def _polite(self, host: str) -> threading.Lock:
@@ -104,7 +108,7 @@ class Fetcher:
     def _send(self, method: str, url: str, headers: dict[str, str], stream: bool = False) -> httpx.Response:
         host = urlparse(url).netloc
         with self._polite(host):  # one request at a time per host, spaced by the rate limit
-            wait = self._last.get(host, 0.0) + self.interval - time.monotonic()
+            wait = self._last.get(host, 0.0) + self._host_interval.get(host, self.interval) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             try:
