@@ -23,10 +23,11 @@ from audit.text import audit_text
 from fiscaldocs.model import Document, Status
 
 
-def audit_document(doc: Document) -> list[Check]:
+def audit_document(doc: Document, facts: list | None = None) -> list[Check]:
+    """All per-document rules; `facts`: `normalize.facts.derive(doc)`'s, when the caller has them."""
     if doc.status is not Status.OK:
         return []
-    return audit_tables(doc) + audit_text(doc) + claims_against_tables(doc)
+    return audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts)
 
 
 __all__ = ["Check", "audit_document", "across_documents"]

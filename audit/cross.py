@@ -25,10 +25,11 @@ def _table_category(doc: Document, fact: Fact) -> str:
     return fact.category_code
 
 
-def claims_against_tables(doc: Document) -> list[Check]:
+def claims_against_tables(doc: Document, facts: list[Fact] | None = None) -> list[Check]:
     """A sentence's amount for a line item agrees with a table of the same document that gives
-    the same category, period, phase and direction."""
-    facts, _ = derive(doc)
+    the same category, period, phase and direction. `facts`: `derive(doc)`'s, when the caller has them."""
+    if facts is None:
+        facts, _ = derive(doc)
     tables: dict[tuple, list[Fact]] = defaultdict(list)
     for f in facts:
         if f.source_kind == "table" and f.category_code:

@@ -38,13 +38,14 @@ def audit_tables(doc: Document) -> list[Check]:
     for table in doc.tables:
         if table.parent is not None:
             continue
-        values = {(v.row, v.col): v for v in table_values(table) if v.unit_normalized != "percent"}
+        cell_values = table_values(table)
+        values = {(v.row, v.col): v for v in cell_values if v.unit_normalized != "percent"}
         if not values:
             continue
-        items = line_items(table, doc.meta.fiscal_year)
+        items = line_items(table, doc.meta.fiscal_year, cell_values)
         checks += _row_totals(table, items, values)
         checks += _code_totals(table, items, values)
-        checks += _column_totals(table, values)
+        checks += _column_totals(table, values, min(v.row for v in cell_values))
         checks += _fund_balance(table, items, values)
         checks += _two_sided(table, items, values)
     for c in checks:
@@ -124,8 +125,8 @@ def _sum_rows(table: Table, values, row: int, children: list[int], cols, what: s
     return checks
 
 
-def _headers(table: Table) -> dict[int, list[str]]:
-    first = min((v.row for v in table_values(table)), default=table.n_rows)
+def _headers(table: Table, first: int) -> dict[int, list[str]]:
+    """The header cells over each column: those above the first row of numbers."""
     out: dict[int, list[str]] = {}
     for cell in sorted(table.cells, key=lambda c: (c.row, c.col)):
         if cell.row < first and cell.text:
@@ -134,10 +135,10 @@ def _headers(table: Table) -> dict[int, list[str]]:
     return out
 
 
-def _column_totals(table: Table, values) -> list[Check]:
+def _column_totals(table: Table, values, first_numeric_row: int) -> list[Check]:
     """A 合计 column = the sum of the column groups beside it under the same parent header; a
     group of several columns counts by its own 小计 (or is not checkable)."""
-    headers = _headers(table)
+    headers = _headers(table, first_numeric_row)
     checks = []
     for col, path in headers.items():
         if len(path) < 2 or not re.fullmatch(r"合计|小计|总计", path[-1]):

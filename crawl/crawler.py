@@ -131,7 +131,7 @@ def _discover(source: PortalSource, fetcher: Fetcher) -> tuple[list[tuple[str, s
         for link, text in links:
             if _is_attachment(link, source):
                 attachments.setdefault(link, url)
-            elif not _same_site(link, fetcher):
+            elif not fetcher.allowed(link):
                 continue
             elif _is_list(link, text, source) and link not in seen_lists:
                 list_queue.append(link)
@@ -155,10 +155,6 @@ def _page_links(url: str, source: PortalSource, fetcher: Fetcher, errors: list[F
         errors.append(Fetch(url, source.name, "error", exc.http_status, fetched_at=now, error=f"page: {exc}"))
         return []
     return extract_links(decode_html(page.body, page.content_type), page.url)
-
-
-def _same_site(url: str, fetcher: Fetcher) -> bool:
-    return fetcher.allowed(url)
 
 
 def _is_attachment(url: str, source: PortalSource) -> bool:

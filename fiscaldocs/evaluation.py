@@ -3,15 +3,11 @@ the tests and by `benchmarks/accuracy.py`, which prints the figures the README r
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from extractors.cjk import normalize_ws
 from fiscaldocs.model import Document
-
-
-def _ws(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 @dataclass
@@ -52,13 +48,13 @@ def score_claims(doc: Document, truth: dict) -> ClaimScores:
     blocks = truth["blocks"]
     # The ground truth lists claims of the prose only; lines printed under a table (说明, 注) are
     # neither required nor counted against us.
-    notes = {_ws(n) for b in blocks if b["type"] == "table" for n in b.get("notes", [])}
+    notes = {normalize_ws(n) for b in blocks if b["type"] == "table" for n in b.get("notes", [])}
     wanted: dict[str, list[dict]] = defaultdict(list)
     for claim in truth["claims"]:
-        wanted[_ws(blocks[claim["block"]]["text"])].append(claim)
+        wanted[normalize_ws(blocks[claim["block"]]["text"])].append(claim)
     scores = ClaimScores()
     for claim in doc.claims:
-        key = _ws(doc.blocks[claim.block].text)
+        key = normalize_ws(doc.blocks[claim.block].text)
         if key in notes and key not in wanted:
             continue
         pool = wanted.get(key, [])

@@ -141,10 +141,6 @@ class Document:
     claims: list[Any] = field(default_factory=list)  # normalize.claims.Claim, filled by normalization
     extractor_version: str = ""
 
-    @property
-    def text(self) -> str:
-        return "\n".join(b.text for b in self.blocks)
-
     def to_json_dict(self) -> dict[str, Any]:
         """The `fiscaldocs extract --json` shape."""
         meta = asdict(self.meta)

@@ -165,15 +165,15 @@ TITLE_CONTEXT = [(re.compile(r"三公"), "sangong.total"), (re.compile(r"保险�
                  (re.compile(r"绩效目标|自评表|申报表"), "funding")]
 
 
-def line_items(table: Table, year: int | None = None) -> list[LineItem]:
+def line_items(table: Table, year: int | None = None, cell_values: list | None = None) -> list[LineItem]:
     """Line items with amounts: label, code (joined from 类/款/项 columns) and category.
 
     A row may hold several items side by side (收入 | 决算数 | 支出 | 决算数; an economic table in
     two halves 301… | 302…): a new item starts at a code cell or a label after the previous
-    item's label and amounts.
+    item's label and amounts. `cell_values`: the table's `table_values`, when the caller has them.
     """
     grid = table.rows()
-    values = {(v.row, v.col): v for v in table_values(table)}
+    values = {(v.row, v.col): v for v in (table_values(table) if cell_values is None else cell_values)}
     code_cols = set(_code_columns(grid))
     items: list[LineItem] = []
     context: list[str] = [ctx for rx, ctx in TITLE_CONTEXT if rx.search(table.title or "")]

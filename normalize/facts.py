@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from fiscaldocs.model import Document, ReportKind, Table
 from normalize.categories import CategoryMatch, line_items, map_label
-from normalize.table_values import table_values
+from normalize.table_values import covering_text, table_values
 
 # Phase from a column header or a sentence; first match wins (调整预算 before 预算).
 PHASE_RULES: list[tuple[re.Pattern[str], str]] = [
@@ -98,11 +98,12 @@ def derive(doc: Document) -> tuple[list[Fact], list[Fact]]:
 
 
 def _table_facts(doc: Document, table: Table, year: int | None):
-    values = {(v.row, v.col): v for v in table_values(table)}
-    headers = _header_paths(table)
+    cell_values = table_values(table)
+    values = {(v.row, v.col): v for v in cell_values}
+    headers = _header_paths(table, values)
     budget_type = _budget_type(table.title or "")
     table_direction = _table_direction(table.title or "")
-    for item in line_items(table, year):
+    for item in line_items(table, year, cell_values):
         if item.is_total and item.match is None:
             category = None
         else:
@@ -150,17 +151,12 @@ def _id(*parts) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
 
-def _header_paths(table: Table) -> dict[tuple[int, int], str]:
+def _header_paths(table: Table, numeric: dict[tuple[int, int], object]) -> dict[tuple[int, int], str]:
     """Each amount's column header: the header rows right above its block of amount rows (the top
     header, or a heading row inside the table such as "经费控制情况(万元) | 2022年决算数 | …"), read
     through merged cells and joined top to bottom with "|"."""
-    numeric = {(v.row, v.col) for v in table_values(table)}
     numeric_rows = {r for r, _ in numeric}
-    grid = [[""] * table.n_cols for _ in range(table.n_rows)]
-    for c in table.cells:
-        for r in range(c.row, min(c.row + c.row_span, table.n_rows)):
-            for k in range(c.col, min(c.col + c.col_span, table.n_cols)):
-                grid[r][k] = re.sub(r"\s+", "", c.text)
+    grid = [[re.sub(r"\s+", "", text) for text in row] for row in covering_text(table)]
     paths: dict[tuple[int, int], str] = {}
     for row, col in numeric:
         r = row - 1

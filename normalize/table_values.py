@@ -34,7 +34,7 @@ class CellValue:
 
 
 def table_values(table: Table) -> list[CellValue]:
-    grid = _covering_text(table)
+    grid = covering_text(table)
     numeric = {(c.row, c.col): m for c in table.cells if (m := _NUMERIC_CELL.match(asciify(c.text).strip()))}
     numeric_rows = {r for r, _ in numeric}
     code_cols = _code_columns(grid, numeric)
@@ -68,7 +68,7 @@ def _applicable_unit(cell_unit: str | None, row_label: str, header: str, section
     return None, "none"
 
 
-def _covering_text(table: Table) -> list[list[str]]:
+def covering_text(table: Table) -> list[list[str]]:
     """The grid with a merged cell's text in every slot it covers: a label merged down over
     several rows ("项目资金（万元）") is the label of each of them."""
     grid = [[""] * table.n_cols for _ in range(table.n_rows)]

@@ -3,19 +3,14 @@ rows that no printed cell starts in (invisible in print) are dropped from both s
 
 from __future__ import annotations
 
-import re
-
+from extractors.cjk import normalize_ws
 from fiscaldocs.model import Table
-
-
-def _ws(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def canonical(rows: list[list[str]], anchors: set[tuple[int, int]]) -> list[list[str]]:
     cols = sorted({c for _, c in anchors})
     keep_rows = sorted({r for r, _ in anchors})
-    return [[_ws(rows[r][c]) for c in cols] for r in keep_rows]
+    return [[normalize_ws(rows[r][c]) for c in cols] for r in keep_rows]
 
 
 def gt_canonical(table: dict) -> list[list[str]]:

@@ -38,8 +38,10 @@ def is_loaded(con: duckdb.DuckDBPyConnection, doc_id: str, extractor_version: st
     return row is not None
 
 
-def load_document(con: duckdb.DuckDBPyConnection, doc: Document, source: Source) -> str:
-    """Load (or reload) one document; returns new | changed | reloaded."""
+def load_document(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
+                  derived: tuple[list, list] | None = None) -> str:
+    """Load (or reload) one document; returns new | changed | reloaded. `derived`: the document's
+    (facts, indicators) when the caller has them."""
     doc_id = doc.meta.sha256
     con.execute("BEGIN TRANSACTION")
     try:
@@ -50,7 +52,7 @@ def load_document(con: duckdb.DuckDBPyConnection, doc: Document, source: Source)
         for old in [*previous, doc_id]:
             for table in DOC_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [old])
-        _insert(con, doc, source)
+        _insert(con, doc, source, derived)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -58,7 +60,8 @@ def load_document(con: duckdb.DuckDBPyConnection, doc: Document, source: Source)
     return "changed" if previous else "reloaded" if existed else "new"
 
 
-def _insert(con: duckdb.DuckDBPyConnection, doc: Document, source: Source) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
+            derived: tuple[list, list] | None) -> None:
     m, doc_id = doc.meta, doc.meta.sha256
     con.execute(
         "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -87,7 +90,7 @@ def _insert(con: duckdb.DuckDBPyConnection, doc: Document, source: Source) -> No
                           v.value if v else None, v.unit if v else None,
                           v.value_normalized if v else None, v.unit_normalized if v else None])
     _many(con, "table_cells", cells)
-    facts, indicators = derive(doc)
+    facts, indicators = derived if derived is not None else derive(doc)
     fact_category = {f.claim_idx: f.category_code for f in facts + indicators if f.claim_idx is not None}
     _many(con, "claims", [
         [doc_id, i, c.page, c.block, c.start, c.end, c.sentence, c.text, c.subject, c.value, c.unit,

@@ -12,6 +12,7 @@ from pathlib import Path
 from audit import across_documents, audit_document
 from fiscaldocs.model import Document, DocumentMeta, ReportKind, Status
 from fiscaldocs.staging import extract_to_file, read_staged
+from normalize.facts import derive
 from normalize.regions import resolve as resolve_region
 from warehouse.load import Source, is_loaded, load_categories, load_document
 from warehouse.publish import read_only, staged
@@ -77,8 +78,9 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
                     and _same_source(con, doc.meta.sha256, source):
                 summary.outcomes.append(Outcome(name, "skipped", "ok"))
                 continue
-            action = load_document(con, doc, source)
-            record_checks(con, audit_document(doc))
+            derived = derive(doc) if doc.status is Status.OK else ([], [])
+            action = load_document(con, doc, source, derived)
+            record_checks(con, audit_document(doc, derived[0]))
             summary.outcomes.append(Outcome(
                 name, action if doc.status is Status.OK else "failed", str(doc.status), len(doc.tables),
                 len(doc.claims), _count(con, doc.meta.sha256), doc.error))
