@@ -26,7 +26,7 @@ bench: $(STAMP)
 
 # Regenerates the committed sample corpus (needs LibreOffice and CJK fonts; never run in CI).
 samples: $(STAMP)
-	$(BIN)/python sample_docs/generate.py
+	$(BIN)/python sample_docs/tools/generate.py
 
 clean:
 	rm -rf $(VENV) out warehouse.duckdb

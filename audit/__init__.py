@@ -16,10 +16,11 @@ Rules (README "Audits" explains each with an example):
 
 from __future__ import annotations
 
-from audit.cross import across_documents, claims_against_tables
-from audit.model import Check
-from audit.tables import audit_tables
-from audit.text import audit_text
+from fiscaldocs.audit.cross import across_documents, claims_against_tables
+from fiscaldocs.audit.model import Check
+from fiscaldocs.audit.tables import audit_tables
+from fiscaldocs.audit.text import audit_text
+
 from fiscaldocs.model import Document, Status
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from audit.model import Check, Side, half_unit
+from fiscaldocs.audit.model import Check, Side, half_unit
+from fiscaldocs.normalize.facts import Fact, derive
+from fiscaldocs.normalize.units import BY_PRINTED
+
 from fiscaldocs.model import Document
-from normalize.facts import Fact, derive
-from normalize.units import BY_PRINTED
 
 # A fund table's lines are named for the fund by the table's title; sentences name the fund.
 FUND_BY_TITLE = [("城乡居民", "medical_insurance.resident"), ("职工", "medical_insurance.employee")]

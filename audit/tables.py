@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from audit.model import Check, Side, compare, half_unit
+from fiscaldocs.audit.model import Check, Side, compare, half_unit
+from fiscaldocs.normalize.categories import clean_label, line_items
+from fiscaldocs.normalize.table_values import CellValue, table_values
+
 from fiscaldocs.model import Document, Table
-from normalize.categories import clean_label, line_items
-from normalize.table_values import CellValue, table_values
 
 _LEVELS = [
     re.compile(r"^[一二三四五六七八九十]+[、.．]"),

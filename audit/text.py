@@ -7,9 +7,10 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from audit.model import Check, Side, compare, half_unit
+from fiscaldocs.audit.model import Check, Side, compare, half_unit
+from fiscaldocs.normalize.claims import Claim
+
 from fiscaldocs.model import BlockKind, Document, ReportKind
-from normalize.claims import Claim
 
 _SHARE = re.compile(r"占(?P<base>[^，,。；;：:]*?)(?:的)?(?:比(?:重|例|率)?)?(?:为|是)?\s*$")
 # A base that names no particular line ("占6.38%", "占总支出的"): the total being broken down.

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from audit import audit_document
+from fiscaldocs.audit import audit_document
+
 from fiscaldocs.pipeline import process
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from fiscaldocs.normalize.categories import line_items
+
 from fiscaldocs.pipeline import process
-from normalize.categories import line_items
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 import pdfplumber
-
-from extractors import extract
-from extractors.pdf_grid import fill_grid
-from extractors.pdf_layout import chars_to_lines
-from extractors.pdf_tables import camelot_lattice_grids, ruled_grids
+from fiscaldocs.extractors import extract
+from fiscaldocs.extractors.pdf_grid import fill_grid
+from fiscaldocs.extractors.pdf_layout import chars_to_lines
+from fiscaldocs.extractors.pdf_tables import camelot_lattice_grids, ruled_grids
 
 ROOT = Path(__file__).resolve().parent.parent
 

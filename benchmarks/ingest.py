@@ -42,9 +42,8 @@ def child(inputs: str, db: str, workdir: str, result: str) -> None:
     import multiprocessing.forkserver
 
     import duckdb
+    from fiscaldocs.flows.ingest import _pool, ingest_flow
     from prefect import flow
-
-    from flows.ingest import _pool, ingest_flow
 
     @flow(name="benchmark-startup")
     def startup() -> None:
@@ -94,8 +93,8 @@ def measure(inputs: Path, db: Path, workdir: Path, env: dict[str, str]) -> dict[
 
 
 def load_generator() -> ModuleType:
-    """sample_docs/generate.py is a script, not a package module: load it from its file."""
-    spec = importlib.util.spec_from_file_location("generate", SAMPLES / "generate.py")
+    """sample_docs/tools/generate.py is a script, not a package module: load it from its file."""
+    spec = importlib.util.spec_from_file_location("generate", SAMPLES / "tools" / "generate.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-from crawl.config import DOCUMENT_SUFFIX, PortalSource
-from crawl.fetcher import Fetch, Fetcher, FetchError, RawStore
-from crawl.links import decode_html, extract_links
+from fiscaldocs.crawl.config import DOCUMENT_SUFFIX, PortalSource
+from fiscaldocs.crawl.fetcher import Fetch, Fetcher, FetchError, RawStore
+from fiscaldocs.crawl.links import decode_html, extract_links
 
 _DETAIL_DEFAULT = re.compile(r"\.s?html?(?:$|\?)|/$", re.IGNORECASE)  # one-off: same-host HTML pages
 RESUME_WINDOW = timedelta(hours=12)

@@ -18,8 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 import httpx
-
-from extractors.sniff import sniff
+from fiscaldocs.extractors.sniff import sniff
 
 USER_AGENT = "fiscaldocs/0.1 (+https://github.com/fiscaldocs; government fiscal report archiver)"
 DOCUMENT_TYPES = {"pdf", "docx", "doc", "xlsx", "zip"}

@@ -12,8 +12,9 @@ import logging
 import tempfile
 from pathlib import Path
 
-from extractors.legacy_doc import ConversionError, convert_doc_to_docx
-from extractors.sniff import sniff
+from fiscaldocs.extractors.legacy_doc import ConversionError, convert_doc_to_docx
+from fiscaldocs.extractors.sniff import sniff
+
 from fiscaldocs.model import Document, DocumentMeta, Status
 
 log = logging.getLogger(__name__)
@@ -54,15 +55,15 @@ def extract(path: str | Path) -> Document:
 
 def _extract_body(path: Path, kind: str, doc: Document) -> None:
     if kind == "pdf":
-        from extractors.pdf_backend import extract_pdf_body
+        from fiscaldocs.extractors.pdf_backend import extract_pdf_body
 
         extract_pdf_body(path, doc)
     elif kind == "docx":
-        from extractors.docx_backend import extract_docx_body
+        from fiscaldocs.extractors.docx_backend import extract_docx_body
 
         extract_docx_body(path, doc)
     else:
-        from extractors.docx_backend import extract_docx_body
+        from fiscaldocs.extractors.docx_backend import extract_docx_body
 
         with tempfile.TemporaryDirectory(prefix="fiscaldocs_doc_") as tmp:
             extract_docx_body(convert_doc_to_docx(path, Path(tmp)), doc)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import docx
 from docx.oxml.ns import qn
+from fiscaldocs.extractors.captions import CaptionLine, find_caption
+from fiscaldocs.extractors.cjk import clean_line, join_lines
+from fiscaldocs.extractors.pdf_layout import HEADING_START
 
-from extractors.captions import CaptionLine, find_caption
-from extractors.cjk import clean_line, join_lines
-from extractors.pdf_layout import HEADING_START
 from fiscaldocs.model import BlockKind, Cell, Document, Table, TextBlock
 
 W_P, W_TBL, W_SDT = qn("w:p"), qn("w:tbl"), qn("w:sdt")

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pdfplumber
-
-from extractors.captions import CaptionLine, find_caption
-from extractors.cjk import normalize_ws
-from extractors.pdf_grid import FilledTable, cluster, fill_grid, tidy
-from extractors.pdf_layout import (
+from fiscaldocs.extractors.captions import CaptionLine, find_caption
+from fiscaldocs.extractors.cjk import normalize_ws
+from fiscaldocs.extractors.pdf_grid import FilledTable, cluster, fill_grid, tidy
+from fiscaldocs.extractors.pdf_layout import (
     TABLE_BREAK,
     Line,
     Margins,
@@ -21,13 +20,14 @@ from extractors.pdf_layout import (
     lines_to_blocks,
     page_margins,
 )
-from extractors.pdf_tables import (
+from fiscaldocs.extractors.pdf_tables import (
     camelot_lattice_grids,
     camelot_stream_grids,
     columnar_regions,
     overlap,
     ruled_grids,
 )
+
 from fiscaldocs.model import BBox, Cell, Document, Status, Table
 
 log = logging.getLogger(__name__)

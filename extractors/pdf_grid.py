@@ -12,8 +12,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from extractors.cjk import join_lines
-from extractors.pdf_layout import chars_to_lines
+from fiscaldocs.extractors.cjk import join_lines
+from fiscaldocs.extractors.pdf_layout import chars_to_lines
+
 from fiscaldocs.model import BBox, Cell, TableQuality
 
 

@@ -15,7 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from extractors.cjk import clean_line, join_lines
+from fiscaldocs.extractors.cjk import clean_line, join_lines
+
 from fiscaldocs.model import BlockKind, TextBlock
 
 

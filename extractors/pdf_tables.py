@@ -14,8 +14,9 @@ import logging
 import warnings
 from pathlib import Path
 
-from extractors.pdf_grid import Grid, Region, grid_from_cell_boxes
-from extractors.pdf_layout import Line
+from fiscaldocs.extractors.pdf_grid import Grid, Region, grid_from_cell_boxes
+from fiscaldocs.extractors.pdf_layout import Line
+
 from fiscaldocs.model import BBox
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 from fiscaldocs.model import Status
+from fiscaldocs.sample_docs import SAMPLE_DIR
 
-DEFAULT_SOURCE = "sample_docs"
+# The embedded default corpus, shipped in the wheel: the main job runs wherever fiscaldocs is installed.
+DEFAULT_SOURCE = str(SAMPLE_DIR)
 DEFAULT_DB = "warehouse.duckdb"
 
 OVERVIEW_SQL = """
@@ -33,7 +35,7 @@ def _quiet_prefect() -> None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from audit import audit_document
+    from fiscaldocs.audit import audit_document
     from fiscaldocs.pipeline import process
 
     doc = process(Path(args.file))
@@ -65,7 +67,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     _quiet_prefect()
-    from flows.ingest import ingest_flow, run_summary
+    from fiscaldocs.flows.ingest import ingest_flow, run_summary
 
     crawl_urls = getattr(args, "crawl_urls", None)
     inputs = args.paths or ([] if args.sources or crawl_urls else [DEFAULT_SOURCE])
@@ -79,7 +81,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     for problem in summary.problems:
         print(f"  error: {problem}")
     _print_fetch_failures(Path(args.db), summary.run_id)
-    from warehouse.publish import read_only
+    from fiscaldocs.warehouse.publish import read_only
 
     with read_only(Path(args.db)) as con:
         print("\nKey spending figures by region and year (one document per report; `fiscaldocs query` for more):")
@@ -88,7 +90,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _print_fetch_failures(db: Path, run_id: str) -> None:
-    from warehouse.publish import read_only
+    from fiscaldocs.warehouse.publish import read_only
 
     with read_only(db) as con:
         failed = con.execute("SELECT url, error FROM fetches WHERE status IN ('error', 'skipped') ORDER BY url").fetchall()
@@ -99,7 +101,7 @@ def _print_fetch_failures(db: Path, run_id: str) -> None:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from warehouse.publish import read_only
+    from fiscaldocs.warehouse.publish import read_only
 
     with read_only(Path(args.db)) as con:
         con.sql(args.sql).show(max_width=200, max_rows=args.max_rows)
@@ -107,7 +109,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from warehouse.publish import read_only
+    from fiscaldocs.warehouse.publish import read_only
 
     with read_only(Path(args.db)) as con:
         print("Last runs:")
@@ -124,7 +126,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
-    from warehouse.publish import read_only
+    from fiscaldocs.warehouse.publish import read_only
 
     where, params = [], []
     if args.failed:
@@ -148,8 +150,8 @@ def _cmd_checks(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from warehouse.export import export_parquet
-    from warehouse.publish import read_only
+    from fiscaldocs.warehouse.export import export_parquet
+    from fiscaldocs.warehouse.publish import read_only
 
     with read_only(Path(args.db)) as con:
         counts = export_parquet(con, Path(args.dir))
@@ -160,7 +162,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     _quiet_prefect()
-    from flows.serve import serve_nightly
+    from fiscaldocs.flows.serve import serve_nightly
 
     return serve_nightly(cron=args.cron, timezone=args.timezone, inputs=args.paths or [DEFAULT_SOURCE],
                          sources_file=args.sources, db=args.db)
@@ -178,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                             ("run", "the main job: ingest sample_docs/ into ./warehouse.duckdb")):
         p = sub.add_parser(name, help=help_text)
         if name == "ingest":
-            p.add_argument("paths", nargs="*", help=f"files, folders or URLs (default: {DEFAULT_SOURCE}/)")
+            p.add_argument("paths", nargs="*", help=f"files, folders or URLs (default: the bundled sample_docs/)")
             p.add_argument("--sources", help="a sources file (TOML)")
         else:
             p.set_defaults(paths=None, sources=None)
@@ -208,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("serve", help="run the nightly ingestion on a schedule (starts a local Prefect "
                                      "server unless PREFECT_API_URL is set)")
-    p.add_argument("paths", nargs="*", help=f"what to ingest each night (default: {DEFAULT_SOURCE}/)")
+    p.add_argument("paths", nargs="*", help=f"what to ingest each night (default: the bundled sample_docs/)")
     p.add_argument("--sources", help="a sources file (TOML)")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--cron", default="0 2 * * *", help="schedule (default: 02:00 every day)")
@@ -220,8 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from fiscaldocs.sources import SourceError
-    from warehouse.publish import WarehouseBusy
-    from warehouse.schema import SchemaMismatch
+    from fiscaldocs.warehouse.publish import WarehouseBusy
+    from fiscaldocs.warehouse.schema import SchemaMismatch
 
     try:
         return args.func(args)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from extractors.cjk import normalize_ws
+from fiscaldocs.extractors.cjk import normalize_ws
 from fiscaldocs.model import Document
 
 

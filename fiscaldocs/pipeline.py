@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors import extract
+from fiscaldocs.extractors import extract
 from fiscaldocs.model import Document
-from normalize import normalize
+from fiscaldocs.normalize import normalize
 
 
 def process(path: str | Path) -> Document:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from crawl.config import ConfigError, PortalSource, portal_from_dict
-from extractors import sha256_file
+from fiscaldocs.crawl.config import ConfigError, PortalSource, portal_from_dict
+from fiscaldocs.extractors import sha256_file
 
 DOCUMENT_SUFFIXES = {".pdf", ".docx", ".doc"}
 

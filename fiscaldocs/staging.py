@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from extractors import EXTRACTOR_VERSION
+from fiscaldocs.extractors import EXTRACTOR_VERSION
 from fiscaldocs.model import Document
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from fiscaldocs.crawl.config import PortalSource, one_off
+from fiscaldocs.crawl.crawler import Journal, crawl_source
+from fiscaldocs.crawl.fetcher import Fetch
+from fiscaldocs.warehouse.runs import previous_fetches
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from crawl.config import PortalSource, one_off
-from crawl.crawler import Journal, crawl_source
-from crawl.fetcher import Fetch
 from fiscaldocs.sources import read_sources_file
-from warehouse.runs import previous_fetches
 
 
 def _journal(workdir: str, name: str) -> Journal:

@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+from fiscaldocs.extractors import EXTRACTOR_VERSION
+from fiscaldocs.warehouse.runs import RunSummary, loaded_ids, write_run
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from extractors import EXTRACTOR_VERSION
 from fiscaldocs.sources import Input, read_sources_file, resolve
 from fiscaldocs.staging import extract_to_file
-from warehouse.runs import RunSummary, loaded_ids, write_run
 
 DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_WORKDIR = ".fiscaldocs"
@@ -70,7 +70,7 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
                 workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None) -> dict:
     """Ingest files, folders and file URLs (`inputs`), the sources of a sources file (crawling its
     portals first) and one-off crawls of `crawl_urls`; only new or changed documents are extracted."""
-    from flows.crawl import crawl_flow
+    from fiscaldocs.flows.crawl import crawl_flow
 
     started = datetime.now(UTC).replace(tzinfo=None)
     declared = read_sources_file(Path(sources_file)) if sources_file else None
@@ -136,6 +136,6 @@ def _publish_artifact(summary: dict) -> None:
 
 
 def run_summary(result: dict) -> RunSummary:
-    from warehouse.runs import Outcome
+    from fiscaldocs.warehouse.runs import Outcome
 
     return RunSummary(result["run_id"], [Outcome(**o) for o in result["outcomes"]], result["problems"])

@@ -57,9 +57,8 @@ def serve_nightly(cron: str, timezone: str, inputs: list[str], sources_file: str
         os.environ["PREFECT_API_URL"] = url
         threading.Thread(target=_supervise, args=(state, url), daemon=True).start()
         print(f"fiscaldocs serve: local Prefect server at {url} (UI at http://{LOCAL_HOST}:{LOCAL_PORT})")
+    from fiscaldocs.flows.ingest import ingest_flow
     from prefect.schedules import Cron
-
-    from flows.ingest import ingest_flow
 
     try:
         ingest_flow.serve(

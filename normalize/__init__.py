@@ -7,9 +7,10 @@ of files, DuckDB or Prefect.
 
 from __future__ import annotations
 
+from fiscaldocs.normalize.claims import find_claims
+from fiscaldocs.normalize.metadata import fill_metadata
+
 from fiscaldocs.model import BlockKind, Document, Status
-from normalize.claims import find_claims
-from normalize.metadata import fill_metadata
 
 PROSE = (BlockKind.TITLE, BlockKind.HEADING, BlockKind.PARAGRAPH)
 

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from fiscaldocs.normalize.table_values import table_values
+
 from fiscaldocs.model import Table
-from normalize.table_values import table_values
 
 DATA = Path(__file__).parent / "data"
 FILES = {"functional": "functional_classification.csv", "economic": "economic_classification.csv",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from normalize.numbers import asciify, parse_number, plain
-from normalize.units import BY_PRINTED, lookup
+from fiscaldocs.normalize.numbers import asciify, parse_number, plain
+from fiscaldocs.normalize.units import BY_PRINTED, lookup
 
 _CJK = "\u4e00-\u9fff"
 

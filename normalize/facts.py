@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fiscaldocs.normalize.categories import CategoryMatch, line_items, map_label
+from fiscaldocs.normalize.table_values import covering_text, table_values
+
 from fiscaldocs.model import Document, ReportKind, Table
-from normalize.categories import CategoryMatch, line_items, map_label
-from normalize.table_values import covering_text, table_values
 
 # Phase from a column header or a sentence; first match wins (调整预算 before 预算).
 PHASE_RULES: list[tuple[re.Pattern[str], str]] = [

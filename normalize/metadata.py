@@ -13,9 +13,9 @@ from collections import Counter
 from datetime import date
 
 import cn2an
+from fiscaldocs.normalize.regions import resolve
 
 from fiscaldocs.model import BlockKind, Document, ReportKind
-from normalize.regions import resolve
 
 # Checked in order: the more specific kinds first (a 专项资金绩效自评 is also a 绩效自评).
 KIND_RULES: list[tuple[ReportKind, re.Pattern[str]]] = [

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fiscaldocs.normalize.numbers import asciify, parse_number, plain
+from fiscaldocs.normalize.units import BY_PRINTED, lookup
+
 from fiscaldocs.model import Table
-from normalize.numbers import asciify, parse_number, plain
-from normalize.units import BY_PRINTED, lookup
 
 _UNIT_NAMES = "|".join(sorted((re.escape(u) for u in BY_PRINTED), key=len, reverse=True))
 _NUMERIC_CELL = re.compile(rf"^(?P<num>[-+]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)\s*(?P<unit>{_UNIT_NAMES})?$")

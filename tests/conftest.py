@@ -66,7 +66,8 @@ def prefect_harness(tmp_path_factory):
 @pytest.fixture(scope="session")
 def staged_samples(tmp_path_factory):
     """Every sample document extracted once and staged on disk, as the flow's tasks do."""
-    from extractors import sha256_file
+    from fiscaldocs.extractors import sha256_file
+
     from fiscaldocs.staging import extract_to_file
 
     workdir = tmp_path_factory.mktemp("work")

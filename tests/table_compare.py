@@ -3,7 +3,8 @@ rows that no printed cell starts in (invisible in print) are dropped from both s
 
 from __future__ import annotations
 
-from extractors.cjk import normalize_ws
+from fiscaldocs.extractors.cjk import normalize_ws
+
 from fiscaldocs.model import Table
 
 

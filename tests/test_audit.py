@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from conftest import REALDOCS, SAMPLES, extracted, manifest
+from fiscaldocs.audit import audit_document
+from fiscaldocs.audit.model import half_unit
+from fiscaldocs.normalize import normalize
 
-from audit import audit_document
-from audit.model import half_unit
 from fiscaldocs.model import BlockKind, Cell, Document, DocumentMeta, Table, TextBlock
-from normalize import normalize
 
 
 def doc(*paragraphs: str, tables: list[Table] = (), title: str = "2023年度某某市医疗保障局部门决算",
@@ -204,8 +204,7 @@ def test_across_documents_in_the_warehouse(tmp_path):
     from datetime import datetime
 
     import duckdb
-
-    from warehouse.runs import write_run
+    from fiscaldocs.warehouse.runs import write_run
 
     def report(title: str, revenue: str, name: str) -> dict:
         t = table([["项 目", "2023年决算数"], ["一、期初余额", "289740"], ["二、收入合计", revenue], ["三、支出合计", "163013"]],

@@ -6,8 +6,8 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from fiscaldocs.extractors import extract
 
-from extractors import extract
 from fiscaldocs.model import Status
 
 
@@ -78,7 +78,7 @@ def test_corrupt_docx(tmp_path):
 
 
 def test_legacy_doc_without_libreoffice(tmp_path, monkeypatch):
-    import extractors.legacy_doc as legacy
+    import fiscaldocs.extractors.legacy_doc as legacy
 
     monkeypatch.setattr(legacy, "soffice", lambda: None)
     f = tmp_path / "old.doc"
@@ -89,7 +89,7 @@ def test_legacy_doc_without_libreoffice(tmp_path, monkeypatch):
 
 
 def legacy_ole_header() -> bytes:
-    from extractors.sniff import OLE_MAGIC
+    from fiscaldocs.extractors.sniff import OLE_MAGIC
 
     return OLE_MAGIC
 

@@ -7,8 +7,7 @@ import re
 
 import pytest
 from conftest import REALDOCS, SAMPLES, extracted
-
-from normalize.categories import DATA, FILES, by_code, line_items, map_label
+from fiscaldocs.normalize.categories import DATA, FILES, by_code, line_items, map_label
 
 
 @pytest.mark.parametrize("file", FILES.values())

@@ -1,4 +1,4 @@
-from extractors.cjk import clean_line, join_lines, join_wrapped
+from fiscaldocs.extractors.cjk import clean_line, join_lines, join_wrapped
 
 
 def test_spaces_between_cjk_and_numbers_are_layout():

@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from fiscaldocs.normalize.claims import find_claims
+from fiscaldocs.normalize.numbers import parse_number, plain
 from hypothesis import given
 from hypothesis import strategies as st
-
-from normalize.claims import find_claims
-from normalize.numbers import parse_number, plain
 
 
 def one(text: str, **kw):

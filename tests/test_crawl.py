@@ -11,11 +11,10 @@ from urllib.parse import urlparse
 
 import duckdb
 import pytest
+from fiscaldocs.crawl.config import PortalSource, one_off
+from fiscaldocs.crawl.crawler import Journal, crawl_source
+from fiscaldocs.crawl.fetcher import file_name
 from portal import EXPECTED, Portal
-
-from crawl.config import PortalSource, one_off
-from crawl.crawler import Journal, crawl_source
-from crawl.fetcher import file_name
 
 FAST = dict(timeout=1.0, retries=1, rate_limit=200.0, concurrency=4)
 
@@ -123,7 +122,7 @@ def test_file_name(disposition, url, name):
 
 
 def test_crawl_then_ingest_through_the_flows(prefect_harness, tmp_path):
-    from flows.ingest import ingest_flow
+    from fiscaldocs.flows.ingest import ingest_flow
 
     with Portal() as portal:
         sources = tmp_path / "sources.toml"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
-
-from crawl.fetcher import Fetcher
+from fiscaldocs.crawl.fetcher import Fetcher
 
 
 def fetcher_with(handler, **kw) -> Fetcher:

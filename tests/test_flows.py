@@ -12,7 +12,7 @@ from conftest import SAMPLES
 
 @pytest.fixture(scope="module")
 def flow_run(prefect_harness, tmp_path_factory):
-    from flows.ingest import ingest_flow
+    from fiscaldocs.flows.ingest import ingest_flow
 
     root = tmp_path_factory.mktemp("flow")
     docs = root / "docs"
@@ -65,8 +65,8 @@ def test_run_summary_artifact(flow_run):
 
 
 def test_extraction_task_is_cached_on_content_and_extractor_version():
-    from extractors import EXTRACTOR_VERSION
-    from flows.ingest import _extraction_key
+    from fiscaldocs.extractors import EXTRACTOR_VERSION
+    from fiscaldocs.flows.ingest import _extraction_key
 
     key = _extraction_key(None, {"sha256": "abc", "path": "/x/a.pdf", "workdir": "/w"})
     assert key.startswith(f"extract-abc-{EXTRACTOR_VERSION}-")

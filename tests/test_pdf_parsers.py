@@ -6,10 +6,10 @@ from __future__ import annotations
 import pdfplumber
 import pytest
 from conftest import SAMPLES, extracted, ground_truth
+from fiscaldocs.extractors.pdf_grid import fill_grid, tidy
+from fiscaldocs.extractors.pdf_tables import camelot_lattice_grids, overlap, ruled_grids
 from table_compare import canonical, gt_canonical
 
-from extractors.pdf_grid import fill_grid, tidy
-from extractors.pdf_tables import camelot_lattice_grids, overlap, ruled_grids
 from fiscaldocs.model import Cell
 
 DOC = "yiyang_2023_performance_self_evaluation"

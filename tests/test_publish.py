@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-
-from warehouse.runs import write_run
+from fiscaldocs.warehouse.runs import write_run
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +64,7 @@ KILLABLE = textwrap.dedent("""
     import json, sys, time
     from datetime import datetime
     from pathlib import Path
-    from warehouse.runs import write_run
+    from fiscaldocs.warehouse.runs import write_run
     items = json.loads(Path(sys.argv[2]).read_text())
     def slow(msg):
         print(msg, flush=True)

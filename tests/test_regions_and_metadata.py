@@ -4,10 +4,10 @@ signature dates."""
 from __future__ import annotations
 
 import pytest
+from fiscaldocs.normalize import normalize
+from fiscaldocs.normalize.regions import resolve
 
 from fiscaldocs.model import BlockKind, Document, DocumentMeta, TextBlock
-from normalize import normalize
-from normalize.regions import resolve
 
 
 @pytest.mark.parametrize(("names", "code", "county"), [

@@ -7,8 +7,7 @@ import re
 
 import pytest
 from conftest import SAMPLES, extracted, ground_truth, manifest
-
-from extractors.captions import ANNEX_LABEL
+from fiscaldocs.extractors.captions import ANNEX_LABEL
 
 ENTRIES = manifest()
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import REALDOCS, SAMPLES, extracted
-
-from normalize.table_values import table_values
+from fiscaldocs.normalize.table_values import table_values
 
 
 def values(doc_file, index):

@@ -10,11 +10,11 @@ from decimal import Decimal
 import duckdb
 import pytest
 from conftest import ground_truth
+from fiscaldocs.extractors import sha256_file
+from fiscaldocs.warehouse.export import export_parquet
+from fiscaldocs.warehouse.runs import write_run
 
-from extractors import sha256_file
 from fiscaldocs.staging import extract_to_file
-from warehouse.export import export_parquet
-from warehouse.runs import write_run
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
 
@@ -182,8 +182,9 @@ def test_parquet_export(loaded, tmp_path):
 
 
 def test_portal_hints_fill_only_what_the_document_does_not_say():
+    from fiscaldocs.warehouse.runs import apply_hints
+
     from fiscaldocs.model import Document, DocumentMeta, ReportKind
-    from warehouse.runs import apply_hints
 
     doc = Document(DocumentMeta(sha256="x", file_name="a.pdf", file_type="pdf", department="已知局"))
     apply_hints(doc, {"region": "上海市普陀区", "department": "上海市普陀区财政局", "report_kind": "budget"})

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import duckdb
+from fiscaldocs.normalize.categories import DATA, FILES
+from fiscaldocs.normalize.facts import derive
+from fiscaldocs.normalize.table_values import table_values
 
 from fiscaldocs.model import Document, Status
-from normalize.categories import DATA, FILES
-from normalize.facts import derive
-from normalize.table_values import table_values
 
 DOC_TABLES = ("checks", "indicators", "facts", "claims", "table_cells", "doc_tables", "text_blocks", "documents")
 

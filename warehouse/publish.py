@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-
-from warehouse.schema import create_schema
+from fiscaldocs.warehouse.schema import create_schema
 
 
 class WarehouseBusy(RuntimeError):

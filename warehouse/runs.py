@@ -9,13 +9,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from audit import across_documents, audit_document
+from fiscaldocs.audit import across_documents, audit_document
+from fiscaldocs.normalize.facts import derive
+from fiscaldocs.normalize.regions import resolve as resolve_region
+from fiscaldocs.warehouse.load import Source, is_loaded, load_categories, load_document
+from fiscaldocs.warehouse.publish import read_only, staged
+
 from fiscaldocs.model import Document, DocumentMeta, ReportKind, Status
 from fiscaldocs.staging import extract_to_file, read_staged
-from normalize.facts import derive
-from normalize.regions import resolve as resolve_region
-from warehouse.load import Source, is_loaded, load_categories, load_document
-from warehouse.publish import read_only, staged
 
 
 @dataclass

@@ -7,7 +7,7 @@ and, for one slug, <slug>_unruled.pdf drawn by reportlab with tables that have n
 manifest.json records which file came from which ground truth, by which producer.
 
 Developer tool only: the outputs are committed, CI and tests never run it.
-Usage: .venv/bin/python sample_docs/generate.py [--only SLUG ...] [--no-pdf]
+Usage: .venv/bin/python sample_docs/tools/generate.py [--only SLUG ...] [--no-pdf]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Paragraph as RLParagraph
 
-SAMPLE_DIR = Path(__file__).resolve().parent
+SAMPLE_DIR = Path(__file__).resolve().parent.parent
 GROUND_TRUTH_DIR = SAMPLE_DIR / "ground_truth"
 UNRULED_SLUG = "yiyang_2023_performance_self_evaluation"
 

@@ -4,7 +4,7 @@ Each planted document is a ground-truth copy with one deliberate error, rendered
 (Word by python-docx, PDF by LibreOffice). `planted/planted.json` says what was planted where and
 which rule should catch it. Developer tool (needs LibreOffice for the PDFs); outputs are committed.
 
-    .venv/bin/python sample_docs/plant.py
+    .venv/bin/python sample_docs/tools/plant.py
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import build_docx, convert_with_libreoffice, load_ground_truth  # noqa: E402
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent.parent  # sample_docs/
 OUT = HERE.parent / "tests" / "planted"  # test fixtures: the main job ingests sample_docs/ and must not load them
 
 # (name, ground truth, what, rule that should catch it, old text, new text, where: paragraph|table_title|cell)
