@@ -22,6 +22,10 @@ from fiscaldocs.audit.tables import audit_tables
 from fiscaldocs.audit.text import audit_text
 
 from fiscaldocs.model import Document, Status
+from fiscaldocs.versions import stage_digest
+
+# Changes whenever a rule's code changes.
+AUDIT_VERSION = stage_digest("audit")
 
 
 def audit_document(doc: Document, facts: list | None = None) -> list[Check]:
@@ -31,4 +35,4 @@ def audit_document(doc: Document, facts: list | None = None) -> list[Check]:
     return audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts)
 
 
-__all__ = ["Check", "audit_document", "across_documents"]
+__all__ = ["AUDIT_VERSION", "Check", "audit_document", "across_documents"]

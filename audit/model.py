@@ -1,56 +1,10 @@
-"""Checks: what a rule found, with rounding-aware tolerance and provenance for every side."""
+"""Checks (the Check and Side records live in fiscaldocs.model): rounding-aware tolerance and comparison."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-
-@dataclass
-class Side:
-    """Where one number of a check was printed."""
-
-    kind: str  # table | text
-    page: int | None = None
-    table: int | None = None
-    row: int | None = None
-    col: int | None = None
-    block: int | None = None
-    text: str | None = None  # the number as printed, or the sentence
-    doc_id: str | None = None
-
-    def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-@dataclass
-class Check:
-    rule: str
-    status: str  # pass | fail | warn | skipped
-    message: str
-    expected: Decimal | None = None
-    actual: Decimal | None = None
-    tolerance: Decimal | None = None
-    sides: list[Side] = field(default_factory=list)
-    doc_id: str | None = None
-
-    @property
-    def check_id(self) -> str:
-        key = json.dumps([self.doc_id, self.rule, [s.as_dict() for s in self.sides], self.message[:40]],
-                         ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(key.encode()).hexdigest()[:24]
-
-    def provenance(self) -> str:
-        return json.dumps([s.as_dict() for s in self.sides], ensure_ascii=False)
-
-    def as_dict(self) -> dict:
-        return {"rule": self.rule, "status": self.status, "message": self.message,
-                "expected": str(self.expected) if self.expected is not None else None,
-                "actual": str(self.actual) if self.actual is not None else None,
-                "tolerance": str(self.tolerance) if self.tolerance is not None else None,
-                "provenance": [s.as_dict() for s in self.sides]}
+from fiscaldocs.model import Check, Side
 
 
 def half_unit(printed: str) -> Decimal:

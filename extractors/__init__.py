@@ -16,11 +16,13 @@ from fiscaldocs.extractors.legacy_doc import ConversionError, convert_doc_to_doc
 from fiscaldocs.extractors.sniff import sniff
 
 from fiscaldocs.model import Document, DocumentMeta, Status
+from fiscaldocs.versions import stage_digest
 
 log = logging.getLogger(__name__)
 
-# Bump when extraction output can change for the same file: caches and the warehouse key on it.
-EXTRACTOR_VERSION = "0.1.0"
+# Changes whenever extraction's code, the Document model or a parser library changes
+# (fiscaldocs.versions): staged extractions, caches and the warehouse key on it.
+EXTRACTOR_VERSION = stage_digest("extract")
 
 SUPPORTED = ("pdf", "docx", "doc")
 

@@ -6,7 +6,10 @@ of DuckDB or Prefect; later stages only read it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -132,19 +135,44 @@ class DocumentMeta:
 
 
 @dataclass(slots=True)
+class Claim:
+    """A number stated in the prose, with its unit, year and subject (filled by normalization)."""
+
+    block: int
+    page: int | None
+    start: int  # character span in the block's text
+    end: int
+    text: str  # number and unit as printed
+    sentence: str
+    subject: str | None
+    value: str  # as printed, without thousands separators
+    unit: str
+    value_normalized: str
+    unit_normalized: str
+    qualifier: str | None
+    year: int | None
+    change: str | None  # increase | decrease | None
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(slots=True)
 class Document:
     meta: DocumentMeta
     status: Status = Status.OK
     error: str | None = None
     blocks: list[TextBlock] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    claims: list[Any] = field(default_factory=list)  # normalize.claims.Claim, filled by normalization
-    extractor_version: str = ""
+    claims: list[Claim] = field(default_factory=list)  # filled by normalization
+    extractor_version: str = ""  # the extract stage that made blocks and tables (fiscaldocs.versions)
+    normalizer_version: str = ""  # the normalize stage that filled metadata and claims
 
     def to_json_dict(self) -> dict[str, Any]:
         """The `fiscaldocs extract --json` shape."""
         meta = asdict(self.meta)
-        meta.update(status=str(self.status), error=self.error, extractor_version=self.extractor_version)
+        meta.update(status=str(self.status), error=self.error, extractor_version=self.extractor_version,
+                    normalizer_version=self.normalizer_version)
         return {
             "document": meta,
             "blocks": [
@@ -173,3 +201,107 @@ class Document:
             ],
             "claims": [c.as_dict() for c in self.claims],
         }
+
+
+@dataclass(slots=True)
+class CellValue:
+    """The number in a table cell with the unit that applies to it (normalization)."""
+
+    row: int
+    col: int
+    text: str
+    value: str  # as printed, separators removed
+    unit: str | None  # the unit that applies, as printed (万元, %, 人)
+    unit_source: str  # cell | row | column | table | none
+    value_normalized: str | None
+    unit_normalized: str | None
+
+
+@dataclass(slots=True)
+class Fact:
+    """One comparable amount (a fact, in yuan) or quantity (an indicator, in its unit), with
+    provenance back to the table cell or the claim it was read from."""
+
+    fact_id: str
+    doc_id: str
+    fiscal_year: int | None
+    period_year: int | None
+    phase: str | None
+    direction: str | None
+    budget_type: str | None
+    line_item: str
+    category_scheme: str | None
+    category_code: str | None
+    category_name: str | None
+    economic_code: str | None
+    amount: Decimal  # yuan for facts; the normalized unit's amount for indicators
+    unit: str  # CNY for facts; person | percent | count | … for indicators
+    source_kind: str  # table | text
+    table_id: int | None
+    row_idx: int | None
+    col_idx: int | None
+    claim_idx: int | None
+    page: int | None
+    column_header: str | None
+
+
+@dataclass
+class Side:
+    """Where one number of a check was printed."""
+
+    kind: str  # table | text
+    page: int | None = None
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+    block: int | None = None
+    text: str | None = None  # the number as printed, or the sentence
+    doc_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Check:
+    """What an audit rule found, with a rounding-aware tolerance and provenance for every side."""
+
+    rule: str
+    status: str  # pass | fail | warn | skipped
+    message: str
+    expected: Decimal | None = None
+    actual: Decimal | None = None
+    tolerance: Decimal | None = None
+    sides: list[Side] = field(default_factory=list)
+    doc_id: str | None = None
+
+    @property
+    def check_id(self) -> str:
+        key = json.dumps([self.doc_id, self.rule, [s.as_dict() for s in self.sides], self.message[:40]],
+                         ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+    def provenance(self) -> str:
+        return json.dumps([s.as_dict() for s in self.sides], ensure_ascii=False)
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "status": self.status, "message": self.message,
+                "expected": str(self.expected) if self.expected is not None else None,
+                "actual": str(self.actual) if self.actual is not None else None,
+                "tolerance": str(self.tolerance) if self.tolerance is not None else None,
+                "provenance": [s.as_dict() for s in self.sides]}
+
+
+@dataclass(slots=True)
+class Processed:
+    """A document through every per-document stage, ready for the warehouse to write: the
+    normalized Document, its cells' values (one list per table, in table order), facts,
+    indicators and audit checks, and the stage versions that made them."""
+
+    versions: dict[str, str]
+    document: Document
+    cell_values: list[list[CellValue]] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    indicators: list[Fact] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    stages_run: list[str] = field(default_factory=list)  # stages this run executed (the rest were reused)

@@ -1,34 +1,93 @@
-"""Extraction results on disk, so tasks pass paths, not documents, and a rerun reuses them."""
+"""Stage results on disk, as JSON, keyed by content and stage versions.
+
+Two levels under the work folder:
+- `extracted/<sha256>.<extract>.json`: the extracted Document (the expensive stage);
+- `processed/<sha256>.<extract>.<normalize>.<audit>.<hints>.json`: the `Processed` document the
+  warehouse writes (normalized Document, cell values, facts, indicators, checks).
+A change to normalization or the audit rules reuses the staged extraction; only a change to
+extraction extracts again. Tasks pass the paths, not documents. Older versions' files of the same
+document are removed when a new one is written, so the folder does not grow with upgrades.
+"""
 
 from __future__ import annotations
 
-import pickle
+import hashlib
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from fiscaldocs.extractors import EXTRACTOR_VERSION
-from fiscaldocs.model import Document
+from fiscaldocs.codec import read_json, write_json
+from fiscaldocs.model import Document, DocumentMeta, Processed, Status
+from fiscaldocs.versions import StageVersions, current
 
 
-def staged_path(workdir: Path, sha256: str) -> Path:
-    return Path(workdir) / "extracted" / f"{sha256}-{EXTRACTOR_VERSION}.pickle"
+@dataclass(slots=True)
+class StageReport:
+    """What one document's stages did: where the result is, and which stages ran (the others'
+    results were reused from staging)."""
+
+    staged: str
+    stages_run: list[str] = field(default_factory=list)
 
 
-def extract_to_file(path: str, sha256: str, workdir: str) -> str:
-    """Process one file (extract + normalize) and write the Document; CPU-bound, run in a worker
-    process. Returns the path of the result."""
-    from fiscaldocs.pipeline import process
-
-    target = staged_path(Path(workdir), sha256)
-    if not target.exists():
-        doc = process(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(doc, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(target)
-    return str(target)
+def extracted_path(workdir: Path, sha256: str, versions: StageVersions) -> Path:
+    return Path(workdir) / "extracted" / f"{sha256}.{versions.extract}.json"
 
 
-def read_staged(path: str) -> Document:
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
+def processed_path(workdir: Path, sha256: str, versions: StageVersions, hints: dict | None = None) -> Path:
+    return Path(workdir) / "processed" / f"{sha256}.{versions.key()}.{hints_digest(hints)}.json"
+
+
+def hints_digest(hints: dict | None) -> str:
+    if not hints:
+        return "none"
+    return hashlib.sha256(json.dumps(hints, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:8]
+
+
+def run_stages(path: str, sha256: str, workdir: str, hints: dict | None = None) -> StageReport:
+    """Every per-document stage for one file, reusing what is staged for the current versions.
+    CPU-bound: the flow runs it in a worker process."""
+    from fiscaldocs.extractors import extract
+    from fiscaldocs.pipeline import finish
+
+    versions = current()
+    target = processed_path(Path(workdir), sha256, versions, hints)
+    if target.exists():
+        return StageReport(str(target))
+    ran = []
+    extracted_file = extracted_path(Path(workdir), sha256, versions)
+    if extracted_file.exists():
+        doc = read_json(extracted_file, Document)
+    else:
+        doc = extract(path)
+        ran.append("extract")
+        _write_replacing_older(extracted_file, doc)
+    processed = finish(doc, hints)
+    processed.stages_run = [*ran, "normalize", "audit"]
+    _write_replacing_older(target, processed)
+    return StageReport(str(target), processed.stages_run)
+
+
+def process_to_file(path: str, sha256: str, workdir: str, hints: dict | None = None) -> str:
+    """`run_stages`, for callers that want only the staged file."""
+    return run_stages(path, sha256, workdir, hints).staged
+
+
+def read_processed(path: str | Path) -> Processed:
+    return read_json(Path(path), Processed)
+
+
+def failed_processing(path: str, sha256: str, reason: str) -> Processed:
+    """A document whose stages could not run at all (its worker died, retries spent): an error
+    row that names the file and the reason."""
+    name = Path(path).name
+    meta = DocumentMeta(sha256=sha256, file_name=name, file_type="unknown")
+    return Processed(versions={}, document=Document(meta=meta, status=Status.ERROR, error=f"{name}: {reason}"))
+
+
+def _write_replacing_older(target: Path, obj: object) -> None:
+    write_json(target, obj)
+    sha = target.name.split(".", 1)[0]
+    for older in target.parent.glob(f"{sha}.*.json"):
+        if older != target:
+            older.unlink(missing_ok=True)

@@ -1,10 +1,12 @@
 """Prefect flows: ingest a set of sources into the warehouse.
 
-Tasks pass paths and ids. Each document is one `extract_document` task — retried on transient
-failure, cached on the file's content hash and the extractor version — whose CPU-bound work runs
-in a process pool (plain worker processes: a Prefect task runner per process would start an
-ephemeral API server in each). One task then writes everything to DuckDB and publishes it; a run
-summary is published as a Prefect table artifact.
+Tasks pass paths and ids. Each document is one `process_document` task — every per-document stage
+(extract, normalize, facts, audit), retried on transient failure and cached on the file's content
+hash, the stage versions and the portal hints — whose CPU-bound work runs in a process pool
+(plain worker processes: a Prefect task runner per process would start an ephemeral API server in
+each). The staged results are reused stage by stage, so an upgrade of normalization re-normalizes
+without extracting again. One task then writes everything to DuckDB (the single writer, which only
+writes), runs the rules across documents and publishes; a run summary is a Prefect table artifact.
 """
 
 from __future__ import annotations
@@ -15,18 +17,19 @@ import os
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from fiscaldocs.extractors import EXTRACTOR_VERSION
-from fiscaldocs.warehouse.runs import RunSummary, loaded_ids, write_run
+from fiscaldocs.warehouse.runs import RunSummary, loaded_documents, write_run
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from fiscaldocs.sources import Input, read_sources_file, resolve
-from fiscaldocs.staging import extract_to_file
+from fiscaldocs.staging import hints_digest, run_stages
+from fiscaldocs.versions import current
 
 DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_WORKDIR = ".fiscaldocs"
@@ -35,41 +38,56 @@ DEFAULT_WORKDIR = ".fiscaldocs"
 _POOL_LOCK = threading.Lock()
 
 
+def _workers() -> int:
+    """FISCALDOCS_WORKERS: extraction processes (default: one per core); 0 runs every stage in the
+    flow's own process (debugging, tests)."""
+    value = os.environ.get("FISCALDOCS_WORKERS", "").strip()
+    return int(value) if value else (os.cpu_count() or 1)
+
+
 @cache
-def _make_pool() -> ProcessPoolExecutor:
-    workers = int(os.environ.get("FISCALDOCS_WORKERS", "0")) or os.cpu_count() or 1
+def _make_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
-def _pool() -> ProcessPoolExecutor:
+def _run_in_worker(path: str, sha256: str, workdir: str, hints: dict) -> dict:
+    workers = _workers()
+    if workers == 0:
+        return asdict(run_stages(path, sha256, workdir, hints))
     with _POOL_LOCK:  # task threads ask at once: one pool, not one each
-        return _make_pool()
+        pool = _make_pool(workers)
+    return asdict(pool.submit(run_stages, path, sha256, workdir, hints).result())
 
 
-def _extraction_key(context, parameters) -> str:
-    """Same content, same extractor version, same staging folder: same result."""
+def _processing_key(context, parameters) -> str:
+    """Same content, same stage versions, same hints, same staging folder: same result."""
     workdir = hashlib.sha256(os.path.abspath(parameters["workdir"]).encode()).hexdigest()[:12]
-    return f"extract-{parameters['sha256']}-{EXTRACTOR_VERSION}-{workdir}"
+    return (f"process-{parameters['sha256']}-{current().key()}-{hints_digest(parameters['hints'])}-{workdir}")
 
 
-@task(retries=2, retry_delay_seconds=[1, 5], cache_key_fn=_extraction_key, persist_result=True,
-      task_run_name="extract {path}")
-def extract_document(path: str, sha256: str, workdir: str) -> str:
-    return _pool().submit(extract_to_file, path, sha256, workdir).result()
+@task(retries=2, retry_delay_seconds=[1, 5], cache_key_fn=_processing_key, persist_result=True,
+      task_run_name="process {path}")
+def process_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
+    return _run_in_worker(path, sha256, workdir, hints)
 
 
 @task(task_run_name="load and publish {db}")
 def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime,
                      fetches: list[dict]) -> dict:
+    from fiscaldocs.audit import across_documents
+    from fiscaldocs.normalize.categories import entries
+
+    categories = [[e.scheme, e.code, e.level, e.name, e.parent, e.valid_from, e.valid_to] for e in entries()]
     return write_run(Path(db), items, problems, sources, started, progress=lambda msg: print(msg, flush=True),
-                     fetches=fetches).as_dict()
+                     fetches=fetches, categories=categories, cross_audit=across_documents).as_dict()
 
 
 @flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
                 workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None) -> dict:
     """Ingest files, folders and file URLs (`inputs`), the sources of a sources file (crawling its
-    portals first) and one-off crawls of `crawl_urls`; only new or changed documents are extracted."""
+    portals first) and one-off crawls of `crawl_urls`; only documents that are new, changed, or
+    were produced by other stage versions are processed."""
     from fiscaldocs.flows.crawl import crawl_flow
 
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -86,31 +104,40 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
         hints = {p.name: p.hints for p in (declared.portals if declared else [])}
         hints_by_sha = {sha: hints.get(f["source"], {}) for sha, f in fetched.items()}
         requested += [f"crawl:{p.name}" for p in (declared.portals if declared else [])] + list(crawl_urls or [])
-    known = loaded_ids(Path(db), EXTRACTOR_VERSION)
-    futures = {f: extract_document.submit(f.path, f.sha256, workdir) for f in files if f.sha256 not in known}
+    versions = current().as_dict()
+    loaded = loaded_documents(Path(db))
+    todo = [f for f in files if loaded.get(f.sha256) != versions]
+    futures = {f: process_document.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {})) for f in todo}
     items = []
     for f in _progress(files, futures):
-        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f.sha256 in known,
-                "hints": hints_by_sha.get(f.sha256, {})}
+        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f not in futures}
         if f in futures:
-            if futures[f].state.is_completed():
-                item["staged"] = futures[f].result()
-            else:
-                item["error"] = f"extraction crashed: {futures[f].state.message}"
+            item.update(_result(futures[f], f, workdir, hints_by_sha.get(f.sha256, {})))
         items.append(item)
     summary = load_and_publish(db, items, problems, " ".join(requested), started, fetches)
     _publish_artifact(summary)
     return summary
 
 
+def _result(future, f: Input, workdir: str, hints: dict) -> dict:
+    """The task's staged result; a cached result whose file was cleaned away is made again (the
+    writer never runs a stage itself)."""
+    if not future.state.is_completed():
+        return {"error": f"processing crashed: {future.state.message}"}
+    report = future.result()
+    if not Path(report["staged"]).exists():
+        report = process_document.with_options(refresh_cache=True)(f.path, f.sha256, workdir, hints)
+    return {"staged": report["staged"], "stages": report["stages_run"]}
+
+
 def _progress(files: list, futures: dict):
-    """Yield the files in order once extracted, showing progress: a bar on a terminal, lines
+    """Yield the files in order once processed, showing progress: a bar on a terminal, lines
     otherwise (logs, CI)."""
     if sys.stdout.isatty() and futures:
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
-            job = bar.add_task("extracting", total=len(futures))
+            job = bar.add_task("processing", total=len(futures))
             for f in files:
                 if f in futures:
                     futures[f].wait()
@@ -122,14 +149,15 @@ def _progress(files: list, futures: dict):
         if f in futures:
             futures[f].wait()
             done += 1
-            print(f"extracted [{done}/{len(futures)}] {Path(f.path).name}", flush=True)
+            print(f"processed [{done}/{len(futures)}] {Path(f.path).name}", flush=True)
         yield f
 
 
 def _publish_artifact(summary: dict) -> None:
-    rows = [{k: o[k] for k in ("file", "action", "status", "tables", "claims", "facts", "error")}
+    rows = [{k: o[k] for k in ("file", "action", "status", "stages", "tables", "claims", "facts", "error")}
             for o in summary["outcomes"]]
-    rows += [{"file": p, "action": "failed", "status": "error", "tables": 0, "claims": 0, "facts": 0, "error": p}
+    rows += [{"file": p, "action": "failed", "status": "error", "stages": "", "tables": 0, "claims": 0, "facts": 0,
+              "error": p}
              for p in summary["problems"]]
     create_table_artifact(key="ingest-summary", table=rows or [{"file": "(nothing to ingest)"}],
                           description=f"fiscaldocs ingest run {summary['run_id']}")

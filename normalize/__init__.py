@@ -11,11 +11,16 @@ from fiscaldocs.normalize.claims import find_claims
 from fiscaldocs.normalize.metadata import fill_metadata
 
 from fiscaldocs.model import BlockKind, Document, Status
+from fiscaldocs.versions import stage_digest
+
+# Changes whenever normalization's code or data (taxonomy, units, vocabularies) changes.
+NORMALIZER_VERSION = stage_digest("normalize")
 
 PROSE = (BlockKind.TITLE, BlockKind.HEADING, BlockKind.PARAGRAPH)
 
 
 def normalize(doc: Document) -> Document:
+    doc.normalizer_version = NORMALIZER_VERSION
     if doc.status is not Status.OK:
         return doc
     fill_metadata(doc)

@@ -70,6 +70,12 @@ def taxonomy() -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
     return by_code, by_name
 
 
+def entries() -> list[Entry]:
+    """Every taxonomy entry once (the warehouse's `categories` dimension), grouped by code in file order."""
+    by_code, _ = taxonomy()
+    return [entry for group in by_code.values() for entry in group]
+
+
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[①-⑳]"
                         r"|其中[:：]?)+")
 _PATH = re.compile(r"(?P<name>[^()（）]+?)[（(](?P<level>类|款|项)[)）]")

@@ -9,10 +9,11 @@ never matches; ordinals ("第3名") are excluded explicitly.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from fiscaldocs.normalize.numbers import asciify, parse_number, plain
 from fiscaldocs.normalize.units import BY_PRINTED, lookup
+
+from fiscaldocs.model import Claim
 
 _CJK = "\u4e00-\u9fff"
 
@@ -68,27 +69,6 @@ _SUBJECT_TRIM_TAIL = re.compile(
     r"(?:为|是|共|共计|合计|总计|累计|计|约|达到|达|有|占比|的|分别|比上年度?|较上年|同比|比|较|"
     r"增加了?|增长了?|提高了?|下降了?|减少了?|降低了?|增至|降至|提高到|下降到|超过|超|近|不足|约为|共有)+$"
 )
-
-
-@dataclass(slots=True)
-class Claim:
-    block: int
-    page: int | None
-    start: int  # character span in the block's text
-    end: int
-    text: str  # number and unit as printed
-    sentence: str
-    subject: str | None
-    value: str  # as printed, without thousands separators
-    unit: str
-    value_normalized: str
-    unit_normalized: str
-    qualifier: str | None
-    year: int | None
-    change: str | None  # increase | decrease | None
-
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
 
 
 def find_claims(text: str, block: int = 0, page: int | None = None, fiscal_year: int | None = None) -> list[Claim]:

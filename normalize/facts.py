@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 
 from fiscaldocs.normalize.categories import CategoryMatch, line_items, map_label
 from fiscaldocs.normalize.table_values import covering_text, table_values
 
-from fiscaldocs.model import Document, ReportKind, Table
+from fiscaldocs.model import Document, Fact, ReportKind, Table
 
 # Phase from a column header or a sentence; first match wins (调整预算 before 预算).
 PHASE_RULES: list[tuple[re.Pattern[str], str]] = [
@@ -54,31 +53,6 @@ DIRECTION_BY_CODE: list[tuple[str, str]] = [
 DIRECTION_BY_SCHEME = {"functional": "expenditure", "economic": "expenditure", "revenue": "revenue"}
 _DIRECTION_WORDS = [(re.compile(r"结余|余额|结转"), "balance"), (re.compile(r"收入"), "revenue"),
                     (re.compile(r"支出|费|经费"), "expenditure")]
-
-
-@dataclass(slots=True)
-class Fact:
-    fact_id: str
-    doc_id: str
-    fiscal_year: int | None
-    period_year: int | None
-    phase: str | None
-    direction: str | None
-    budget_type: str | None
-    line_item: str
-    category_scheme: str | None
-    category_code: str | None
-    category_name: str | None
-    economic_code: str | None
-    amount: Decimal  # yuan for facts; the normalized unit's amount for indicators
-    unit: str  # CNY for facts; person | percent | count | … for indicators
-    source_kind: str  # table | text
-    table_id: int | None
-    row_idx: int | None
-    col_idx: int | None
-    claim_idx: int | None
-    page: int | None
-    column_header: str | None
 
 
 def derive(doc: Document) -> tuple[list[Fact], list[Fact]]:

@@ -9,29 +9,16 @@ its column's header ("金额（万元）", "比例(%)"). Classification-code col
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from fiscaldocs.normalize.numbers import asciify, parse_number, plain
 from fiscaldocs.normalize.units import BY_PRINTED, lookup
 
-from fiscaldocs.model import Table
+from fiscaldocs.model import CellValue, Table
 
 _UNIT_NAMES = "|".join(sorted((re.escape(u) for u in BY_PRINTED), key=len, reverse=True))
 _NUMERIC_CELL = re.compile(rf"^(?P<num>[-+]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)\s*(?P<unit>{_UNIT_NAMES})?$")
 _BRACKET_UNIT = re.compile(rf"[（(]\s*(?P<unit>{_UNIT_NAMES})\s*[)）]")
 _CODE_HEADER = re.compile(r"^(?:类|款|项|科目编码|功能分类科目编码|经济分类科目编码|编码|代码|序号|编号|行次|科目代码)$")
-
-
-@dataclass(slots=True)
-class CellValue:
-    row: int
-    col: int
-    text: str
-    value: str  # as printed, separators removed
-    unit: str | None  # the unit that applies, as printed (万元, %, 人)
-    unit_source: str  # cell | row | column | table | none
-    value_normalized: str | None
-    unit_normalized: str | None
 
 
 def table_values(table: Table) -> list[CellValue]:

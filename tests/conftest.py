@@ -68,7 +68,7 @@ def staged_samples(tmp_path_factory):
     """Every sample document extracted once and staged on disk, as the flow's tasks do."""
     from fiscaldocs.extractors import sha256_file
 
-    from fiscaldocs.staging import extract_to_file
+    from fiscaldocs.staging import process_to_file
 
     workdir = tmp_path_factory.mktemp("work")
     items = []
@@ -76,5 +76,5 @@ def staged_samples(tmp_path_factory):
         path = SAMPLES / entry["file"]
         sha = sha256_file(path)
         items.append({"path": str(path), "url": None, "sha256": sha,
-                      "staged": extract_to_file(str(path), sha, str(workdir))})
+                      "staged": process_to_file(str(path), sha, str(workdir))})
     return items

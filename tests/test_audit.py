@@ -200,26 +200,29 @@ def test_planted_mistake_is_caught_by_its_rule(entry):
 
 def test_across_documents_in_the_warehouse(tmp_path):
     """Two reports of one region and year give 收入合计 of the same fund: equal passes, unequal fails."""
-    import pickle
     from datetime import datetime
 
     import duckdb
+    from fiscaldocs.audit import across_documents
     from fiscaldocs.warehouse.runs import write_run
+
+    from fiscaldocs.codec import write_json
+    from fiscaldocs.pipeline import finish
 
     def report(title: str, revenue: str, name: str) -> dict:
         t = table([["项 目", "2023年决算数"], ["一、期初余额", "289740"], ["二、收入合计", revenue], ["三、支出合计", "163013"]],
                   title="2023年度益阳市职工医疗保险基金预决算收支情况表")
         d = doc("正文。", tables=[t], title=title)
         d.meta.sha256 = name * 64
-        path = tmp_path / f"{name}.pickle"
-        path.write_bytes(pickle.dumps(d))
+        path = tmp_path / f"{name}.json"
+        write_json(path, finish(d))
         return {"path": str(tmp_path / f"{name}.pdf"), "url": None, "sha256": d.meta.sha256, "staged": str(path)}
 
     items = [report("2023年度益阳市医疗保障局整体支出绩效自评报告", "199910", "a"),
              report("2023年度益阳市医疗保障局部门决算", "199910", "b"),
              report("2023年度益阳市财政局对市医疗保障局整体支出重点评价报告", "199901", "c")]
     db = tmp_path / "w.duckdb"
-    write_run(db, items, [], "three reports", datetime(2026, 1, 1))
+    write_run(db, items, [], "three reports", datetime(2026, 1, 1), cross_audit=across_documents)
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute("SELECT status, message FROM checks WHERE rule = 'across_documents' AND message LIKE "
                            "'si_fund.revenue 2023 executed%' ORDER BY status").fetchall()

@@ -64,14 +64,21 @@ def test_run_summary_artifact(flow_run):
     assert "skipped" in ours[0]["data"] and "new" in ours[1]["data"]
 
 
-def test_extraction_task_is_cached_on_content_and_extractor_version():
-    from fiscaldocs.extractors import EXTRACTOR_VERSION
-    from fiscaldocs.flows.ingest import _extraction_key
+def test_processing_task_is_cached_on_content_stage_versions_and_hints(monkeypatch):
+    import fiscaldocs.normalize
+    from fiscaldocs.flows.ingest import _processing_key
+    from fiscaldocs.versions import current
 
-    key = _extraction_key(None, {"sha256": "abc", "path": "/x/a.pdf", "workdir": "/w"})
-    assert key.startswith(f"extract-abc-{EXTRACTOR_VERSION}-")
-    assert key == _extraction_key(None, {"sha256": "abc", "path": "/y/b.pdf", "workdir": "/w"})  # same content
-    assert key != _extraction_key(None, {"sha256": "abd", "path": "/x/a.pdf", "workdir": "/w"})
+    def key(sha="abc", path="/x/a.pdf", hints=None):
+        return _processing_key(None, {"sha256": sha, "path": path, "workdir": "/w", "hints": hints or {}})
+
+    first = key()
+    assert first.startswith(f"process-abc-{current().key()}-none-")
+    assert first == key(path="/y/b.pdf")  # same content wherever it lies
+    assert first != key(sha="abd")
+    assert first != key(hints={"region": "上海市普陀区"})
+    monkeypatch.setattr(fiscaldocs.normalize, "NORMALIZER_VERSION", "other")
+    assert first != key()
 
 
 def test_cli_ingest_exits_non_zero_on_a_failed_document_and_loads_the_rest(prefect_harness, tmp_path, capsys):

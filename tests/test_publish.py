@@ -21,10 +21,14 @@ NOW = datetime.now(UTC).replace(tzinfo=None)
 ROOT = Path(__file__).resolve().parent.parent
 
 READER = textwrap.dedent("""
-    import json, sys, time, duckdb
-    db, seconds = sys.argv[1], float(sys.argv[2])
-    seen, errors, end = [], [], time.monotonic() + seconds
-    while time.monotonic() < end:
+    import json, os, sys, time, duckdb
+    db, stop = sys.argv[1], sys.argv[2]
+    seen, errors = [], []
+    deadline, stop_seen = time.monotonic() + 300, None
+    # read until half a second after the writer has published, so a slow machine still sees both states
+    while time.monotonic() < deadline and (stop_seen is None or time.monotonic() < stop_seen + 0.5):
+        if stop_seen is None and os.path.exists(stop):
+            stop_seen = time.monotonic()
         try:
             with duckdb.connect(db, read_only=True) as con:
                 # one snapshot: the document count and the facts of exactly those documents
@@ -45,12 +49,14 @@ def test_reader_never_blocks_nor_sees_a_partial_state(tmp_path, staged_samples):
     write_run(db, first, [], "first", NOW)
     with duckdb.connect(str(db), read_only=True) as con:
         before = list(con.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM facts)").fetchone())
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(db), "6"], stdout=subprocess.PIPE, text=True)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop)], stdout=subprocess.PIPE, text=True)
     time.sleep(1.0)
     start = time.monotonic()
     write_run(db, first + rest, [], "all", NOW)  # the writer is never refused a lock by the reader
     took = time.monotonic() - start
-    out = json.loads(reader.communicate(timeout=60)[0])
+    stop.touch()
+    out = json.loads(reader.communicate(timeout=120)[0])
     with duckdb.connect(str(db), read_only=True) as con:
         after = list(con.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM facts)").fetchone())
     assert out["errors"] == []

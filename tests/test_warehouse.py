@@ -14,7 +14,7 @@ from fiscaldocs.extractors import sha256_file
 from fiscaldocs.warehouse.export import export_parquet
 from fiscaldocs.warehouse.runs import write_run
 
-from fiscaldocs.staging import extract_to_file
+from fiscaldocs.staging import process_to_file
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
 
@@ -121,7 +121,7 @@ def test_changed_file_replaces_its_document(tmp_path, staged_samples):
     def item(src):
         shutil.copyfile(src["path"], target)
         sha = sha256_file(target)
-        return {"path": str(target), "url": None, "sha256": sha, "staged": extract_to_file(str(target), sha, str(work))}
+        return {"path": str(target), "url": None, "sha256": sha, "staged": process_to_file(str(target), sha, str(work))}
 
     write_run(db, [item(first)], [], "report.pdf", NOW)
     summary = write_run(db, [item(second)], [], "report.pdf", NOW)
@@ -136,7 +136,7 @@ def test_bad_file_is_an_error_row_and_nothing_partial(tmp_path, staged_samples):
     bad.write_bytes(b"%PDF-1.7 garbage")
     sha = sha256_file(bad)
     items = staged_samples[:2] + [{"path": str(bad), "url": None, "sha256": sha,
-                                   "staged": extract_to_file(str(bad), sha, str(tmp_path / "work"))}]
+                                   "staged": process_to_file(str(bad), sha, str(tmp_path / "work"))}]
     summary = write_run(db, items, [], "mixed", NOW)
     assert summary.failed == 1 and summary.count("new") == 2
     assert q(db, "SELECT status, error LIKE '%broken.pdf%' FROM documents WHERE doc_id = ?", [sha]) == [("error", True)]
@@ -182,7 +182,7 @@ def test_parquet_export(loaded, tmp_path):
 
 
 def test_portal_hints_fill_only_what_the_document_does_not_say():
-    from fiscaldocs.warehouse.runs import apply_hints
+    from fiscaldocs.normalize.hints import apply_hints
 
     from fiscaldocs.model import Document, DocumentMeta, ReportKind
 

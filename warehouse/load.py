@@ -1,24 +1,22 @@
-"""Idempotent load of normalized Documents.
+"""Idempotent load of processed documents: the warehouse is a sink.
 
-A document's rows are replaced in one transaction: a reload changes nothing, a failure never
-leaves a partial document, and a source whose content changed (same path or URL, new sha256)
-has its old document's rows replaced by the new one's.
+Every per-document stage (extraction, normalization, facts, audit) has already run when a
+`Processed` document reaches here; loading only writes its rows. A document's rows are replaced in
+one transaction: a reload changes nothing, a failure never leaves a partial document, and a source
+whose content changed (same path or URL, new sha256) has its old document's rows replaced.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import duckdb
-from fiscaldocs.normalize.categories import DATA, FILES
-from fiscaldocs.normalize.facts import derive
-from fiscaldocs.normalize.table_values import table_values
 
-from fiscaldocs.model import Document, Status
+from fiscaldocs.model import Check, Processed, Status
 
 DOC_TABLES = ("checks", "indicators", "facts", "claims", "table_cells", "doc_tables", "text_blocks", "documents")
+STAGES = ("extract", "normalize", "audit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +29,16 @@ class Source:
         return self.url or self.path
 
 
-def is_loaded(con: duckdb.DuckDBPyConnection, doc_id: str, extractor_version: str) -> bool:
-    """Already loaded from this content with this extractor version: nothing to redo."""
-    row = con.execute("SELECT 1 FROM documents WHERE doc_id = ? AND extractor_version = ? AND status = 'ok'",
-                      [doc_id, extractor_version]).fetchone()
-    return row is not None
+def loaded_versions(con: duckdb.DuckDBPyConnection, doc_id: str) -> dict[str, str] | None:
+    """The stage versions a successfully loaded document was produced by (None: not loaded)."""
+    row = con.execute("SELECT extractor_version, normalize_version, audit_version FROM documents "
+                      "WHERE doc_id = ? AND status = 'ok'", [doc_id]).fetchone()
+    return dict(zip(STAGES, row, strict=True)) if row else None
 
 
-def load_document(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
-                  derived: tuple[list, list] | None = None) -> str:
-    """Load (or reload) one document; returns new | changed | reloaded. `derived`: the document's
-    (facts, indicators) when the caller has them."""
-    doc_id = doc.meta.sha256
+def load_document(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source) -> str:
+    """Load (or reload) one processed document; returns new | changed | reloaded."""
+    doc_id = processed.document.meta.sha256
     con.execute("BEGIN TRANSACTION")
     try:
         previous = [r[0] for r in con.execute(
@@ -52,24 +48,25 @@ def load_document(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
         for old in [*previous, doc_id]:
             for table in DOC_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [old])
-        _insert(con, doc, source, derived)
+        _insert(con, processed, source)
         con.execute("COMMIT")
-    except Exception:
+    except BaseException:  # undo, then let the error go on: nothing partial stays behind
         con.execute("ROLLBACK")
         raise
     return "changed" if previous else "reloaded" if existed else "new"
 
 
-def _insert(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
-            derived: tuple[list, list] | None) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source) -> None:
+    doc, versions = processed.document, processed.versions
     m, doc_id = doc.meta, doc.meta.sha256
     con.execute(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [doc_id, source.url, source.path, m.file_name, m.file_type, m.title, m.issuer, m.department,
          m.region.code, m.region.province, m.region.city, m.region.county, m.fiscal_year,
          str(m.report_kind) if m.report_kind else None,
          date.fromisoformat(m.published_date) if m.published_date else None, m.page_count, m.producer,
-         str(doc.status), doc.error, doc.extractor_version, datetime.now(UTC).replace(tzinfo=None)],
+         str(doc.status), doc.error, versions.get("extract"), datetime.now(UTC).replace(tzinfo=None),
+         versions.get("normalize"), versions.get("audit")],
     )
     if doc.status is not Status.OK:
         return
@@ -81,8 +78,8 @@ def _insert(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
         [doc_id, t.index, t.order, t.page, t.pages, t.title, t.unit, t.n_rows, t.n_cols, t.extractor,
          t.quality.score if t.quality else None, t.parent[0] if t.parent else None] for t in doc.tables])
     cells = []
-    for t in doc.tables:
-        values = {(v.row, v.col): v for v in table_values(t)}
+    for t, table_values in zip(doc.tables, processed.cell_values, strict=True):
+        values = {(v.row, v.col): v for v in table_values}
         for c in t.cells:
             v = values.get((c.row, c.col))
             cells.append([doc_id, t.index, c.row, c.col, c.row_span, c.col_span,
@@ -90,7 +87,7 @@ def _insert(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
                           v.value if v else None, v.unit if v else None,
                           v.value_normalized if v else None, v.unit_normalized if v else None])
     _many(con, "table_cells", cells)
-    facts, indicators = derived if derived is not None else derive(doc)
+    facts, indicators = processed.facts, processed.indicators
     fact_category = {f.claim_idx: f.category_code for f in facts + indicators if f.claim_idx is not None}
     _many(con, "claims", [
         [doc_id, i, c.page, c.block, c.start, c.end, c.sentence, c.text, c.subject, c.value, c.unit,
@@ -105,26 +102,35 @@ def _insert(con: duckdb.DuckDBPyConnection, doc: Document, source: Source,
         [f.fact_id, doc_id, region, f.fiscal_year, f.period_year, f.phase, f.line_item, f.category_code,
          f.amount, f.unit, f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page]
         for f in indicators])
+    insert_checks(con, processed.checks)
 
 
-def load_categories(con: duckdb.DuckDBPyConnection) -> None:
-    """The taxonomy dimension, replaced whole (it is data shipped with the code)."""
-    rows = []
-    for scheme, file in FILES.items():
-        with (DATA / file).open(encoding="utf-8") as fh:
-            rows += [[scheme, r["code"], r["level"], r["name"], r["parent_code"] or None,
-                      int(r["valid_from"]) if r["valid_from"] else None,
-                      int(r["valid_to"]) if r["valid_to"] else None] for r in csv.DictReader(fh)]
+def insert_checks(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> None:
+    """In bulk; a check found twice (same id) is written once."""
+    rows = {c.check_id: [c.check_id, c.doc_id, c.rule, c.status, c.message, c.expected, c.actual, c.tolerance,
+                         c.provenance()] for c in checks}
+    if rows:
+        con.execute("DELETE FROM checks WHERE check_id IN (SELECT unnest(?))", [list(rows)])
+    _many(con, "checks", list(rows.values()), casts={"expected": "DECIMAL(38,6)", "actual": "DECIMAL(38,6)",
+                                                      "tolerance": "DECIMAL(38,6)"})
+
+
+def replace_categories(con: duckdb.DuckDBPyConnection, rows: list[list]) -> None:
+    """The taxonomy dimension, replaced whole (it is data shipped with the normalize stage)."""
     con.execute("DELETE FROM categories")
     _many(con, "categories", rows)
 
 
-def _many(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
+def _many(con: duckdb.DuckDBPyConnection, table: str, rows: list[list], casts: dict[str, str] | None = None) -> None:
     """Bulk insert through a DataFrame scan (executemany is row by row: 50× slower). Object dtype
-    keeps Decimals exact and NULLs NULL."""
+    keeps Decimals exact and NULLs NULL; `casts` types columns whose values may all be NULL or of
+    mixed scale explicitly."""
     if not rows:
         return
     import pandas as pd
 
-    frame = pd.DataFrame(rows, dtype=object)  # noqa: F841 - scanned by name below
-    con.execute(f"INSERT INTO {table} SELECT * FROM frame")
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]).fetchall()]
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: F841 - scanned by name below
+    select = ", ".join(f'CAST("{c}" AS {casts[c]})' if casts and c in casts else f'"{c}"' for c in columns)
+    con.execute(f"INSERT INTO {table} SELECT {select} FROM frame")

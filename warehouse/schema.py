@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -56,8 +56,11 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("producer", "VARCHAR", "software that wrote the file, as the file says"),
         ("status", "VARCHAR", "ok | needs_ocr | error"),
         ("error", "VARCHAR", "why the file could not be read, naming the file"),
-        ("extractor_version", "VARCHAR", "fiscaldocs extractor version that produced the rows"),
+        ("extractor_version", "VARCHAR", "version of the extract stage that produced the rows (a digest of its "
+                                         "code and parser libraries: fiscaldocs.versions)"),
         ("ingested_at", "TIMESTAMP", "when this version of the rows was loaded (UTC)"),
+        ("normalize_version", "VARCHAR", "version of the normalize stage (code and data) that produced the rows"),
+        ("audit_version", "VARCHAR", "version of the audit rules that produced the document's checks"),
     ], ""),
     "text_blocks": ("Paragraphs, headings and titles in reading order.", [
         ("doc_id", "VARCHAR", "document"),
@@ -268,8 +271,20 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
+# Schema migrations: older version → statements that bring it to the next. A migrated warehouse
+# keeps its rows; documents whose stage versions are unknown are simply reprocessed next run.
+MIGRATIONS: dict[str, tuple[str, list[str]]] = {
+    "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
+                "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
+}
+
+
 def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse") -> None:
     found = schema_version(con)
+    while found in MIGRATIONS:
+        found, statements = MIGRATIONS[found]
+        for statement in statements:
+            con.execute(statement)
     if found not in (None, SCHEMA_VERSION):
         raise SchemaMismatch(f"{path}: built with warehouse schema {found}, this fiscaldocs writes schema "
                              f"{SCHEMA_VERSION}; ingest into a new file (--db) or move the old one away")
