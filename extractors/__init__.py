@@ -2,7 +2,9 @@
 
 A backend per format (PDF, Word), chosen by what the file is, not what it is called. Bad input
 never raises out of here: it comes back as a Document with status `error` (or `needs_ocr`) and a
-message that names the file and the reason.
+message that names the file and the reason. A bug of ours met on the way is not blamed on the file:
+it also comes back as status `error`, with a message calling it an internal error, and its
+traceback is logged at ERROR.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+from fiscaldocs.extractors.errors import is_file_fault
 from fiscaldocs.extractors.legacy_doc import ConversionError, convert_doc_to_docx
 from fiscaldocs.extractors.sniff import sniff
 
@@ -37,22 +40,36 @@ def sha256_file(path: Path) -> str:
 
 def extract(path: str | Path) -> Document:
     path = Path(path)
+    meta = DocumentMeta(sha256="", file_name=path.name, file_type="unknown")
     try:
-        digest = sha256_file(path)
+        meta.sha256 = sha256_file(path)
+        kind = sniff(path)
     except OSError as exc:
-        meta = DocumentMeta(sha256="", file_name=path.name, file_type="unknown")
         return _failed(meta, f"{path}: cannot read file: {exc.strerror or exc}")
-    kind = sniff(path)
-    meta = DocumentMeta(sha256=digest, file_name=path.name, file_type=kind)
+    except Exception as exc:  # sorted by _report: the file's fault, or a bug of ours
+        return _failed(meta, _report(path, "unknown", exc))
+    meta.file_type = kind
     doc = Document(meta=meta, extractor_version=EXTRACTOR_VERSION)
     if kind not in SUPPORTED:
         return _failed(meta, _unsupported_message(path, kind))
     try:
         _extract_body(path, kind, doc)
-    except Exception as exc:  # the contract: a bad file is a Document with a reason, never a crash
-        log.debug("extraction failed for %s", path, exc_info=True)
-        return _failed(meta, f"{path.name}: {_describe(exc, kind)}")
+    except Exception as exc:  # sorted by _report: the file's fault, or a bug of ours
+        return _failed(meta, _report(path, kind, exc))
     return doc
+
+
+def _report(path: Path, kind: str, exc: Exception) -> str:
+    """The error message for a failed extraction. The contract (never raise for a bad file) makes
+    this the one place that takes any exception; `is_file_fault` (errors.py: by the exception's
+    type and the frame that raised it) tells a file the parsers cannot read from a bug of ours,
+    which is logged with its traceback and named as one instead of blamed on the file."""
+    if is_file_fault(exc):
+        log.debug("extraction failed for %s", path, exc_info=True)
+        return f"{path.name}: {_describe(exc, kind)}"
+    log.error("internal error of fiscaldocs extracting %s", path, exc_info=exc)
+    return (f"{path.name}: internal error of fiscaldocs ({type(exc).__name__}: {exc}); "
+            "a bug in fiscaldocs, not a problem with the file: please report it with the traceback from the log")
 
 
 def _extract_body(path: Path, kind: str, doc: Document) -> None:
@@ -107,7 +124,9 @@ def _describe(exc: Exception, kind: str) -> str:
         return "encrypted PDF: a password is required to open it"
     if kind == "pdf":
         return f"corrupt or unreadable PDF ({name}: {text})"
-    return f"corrupt or unreadable Word file ({name}: {text})"
+    if kind in ("docx", "doc"):
+        return f"corrupt or unreadable Word file ({name}: {text})"
+    return f"corrupt or unreadable file ({name}: {text})"
 
 
 __all__ = ["extract", "EXTRACTOR_VERSION", "sha256_file"]

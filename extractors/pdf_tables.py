@@ -14,6 +14,7 @@ import logging
 import warnings
 from pathlib import Path
 
+from fiscaldocs.extractors.errors import is_file_fault
 from fiscaldocs.extractors.pdf_grid import Grid, Region, grid_from_cell_boxes
 from fiscaldocs.extractors.pdf_layout import Line
 
@@ -40,6 +41,21 @@ def ruled_grids(page) -> list[Grid]:
     return grids
 
 
+def camelot_page_errors() -> tuple[type[BaseException], ...]:
+    """What camelot 2 and its backends raise on odd pages. Its own checks raise ValueError
+    ("No segments found", ImageConversionError when pdfium cannot render), RuntimeError (a PDF
+    it cannot decrypt), AssertionError and OSError; its geometry raises bare IndexError,
+    ZeroDivisionError and ValueError on degenerate layouts; playa (its PDF reader) raises
+    PDFException and bare ValueError/TypeError/KeyError/IndexError/EOFError on malformed objects;
+    pypdfium2 raises PdfiumError (a RuntimeError), OpenCV cv2.error; a hostile page can exhaust
+    memory or the stack."""
+    import cv2
+    from playa.exceptions import PDFException
+
+    return (PDFException, cv2.error, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError,
+            EOFError, AssertionError, RuntimeError, OSError, MemoryError, RecursionError)
+
+
 def _camelot_tables(path: Path, page_number: int, flavor: str, **kwargs):
     import camelot  # imported lazily: it pulls in OpenCV, which most pages never need
 
@@ -48,8 +64,13 @@ def _camelot_tables(path: Path, page_number: int, flavor: str, **kwargs):
         try:
             return camelot.read_pdf(str(path), pages=str(page_number), flavor=flavor,
                                     suppress_stdout=True, **kwargs)
-        except Exception as exc:  # camelot raises bare exceptions on odd pages; a miss, not a crash
-            log.warning("camelot %s failed on %s page %d: %s", flavor, path.name, page_number, exc)
+        except camelot_page_errors() as exc:
+            # An odd page is a miss, not a failed document; anything raised in our own code, or
+            # not inside camelot and its backends, is not camelot's reaction to the page: re-raise.
+            if not is_file_fault(exc):
+                raise
+            log.warning("camelot %s failed on %s page %d: %s: %s", flavor, path.name, page_number,
+                        type(exc).__name__, exc)
             return []
 
 

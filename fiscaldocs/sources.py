@@ -60,10 +60,14 @@ def resolve(inputs: list[str], raw_dir: Path) -> tuple[list[Input], list[str]]:
     problems: list[str] = []
     for item in inputs:
         if urlparse(item).scheme in ("http", "https"):
+            import httpx
+
             try:
                 path = download(item, raw_dir)
                 found.append(Input(str(path), sha256_file(path), url=item))
-            except Exception as exc:  # a dead link is a problem to report, not a crash
+            except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+                # a dead link (network error, HTTP error status), a malformed URL or a raw store
+                # that cannot be written is a problem to report, not a crash; anything else is a bug
                 problems.append(f"{item}: download failed: {exc}")
             continue
         p = Path(item)

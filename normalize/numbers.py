@@ -33,7 +33,7 @@ def parse_number(printed: str) -> Decimal:
         pass
     try:
         value = cn2an.cn2an(text, "normal")
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
+    except (ValueError, KeyError) as exc:  # what cn2an raises for text it cannot read as a number
         raise ValueError(f"not a number: {printed!r}") from exc
     return Decimal(str(value))
 
