@@ -113,10 +113,8 @@ def build_streams(spec: Spec) -> tuple[bytes, bytes]:
             data = chunk.encode("utf-16-le")
             char_fc += [fc + 2 * i for i in range(n)]
             pcds.append((cp, fc))
-        widths = [1 if compressed else 2] * n
         body += data
         cp += n
-        del widths
     char_end = [char_fc[i] + (1 if _compressed_at(pieces, i) else 2) for i in range(len(text))]
     word = bytearray(FC_TEXT) + body
     word += b"\x00" * (-len(word) % 512)
