@@ -14,8 +14,9 @@ import logging
 import tempfile
 from pathlib import Path
 
+from fiscaldocs.extractors.doc_backend import DocFormatError, UnsupportedDocVersion
 from fiscaldocs.extractors.errors import is_file_fault
-from fiscaldocs.extractors.legacy_doc import ConversionError, convert_doc_to_docx
+from fiscaldocs.extractors.legacy_doc import ConversionError, convert_doc_to_docx, soffice
 from fiscaldocs.extractors.sniff import sniff
 
 from fiscaldocs.model import Document, DocumentMeta, Status
@@ -82,10 +83,23 @@ def _extract_body(path: Path, kind: str, doc: Document) -> None:
 
         extract_docx_body(path, doc)
     else:
-        from fiscaldocs.extractors.docx_backend import extract_docx_body
+        from fiscaldocs.extractors.doc_backend import extract_doc_body
 
-        with tempfile.TemporaryDirectory(prefix="fiscaldocs_doc_") as tmp:
-            extract_docx_body(convert_doc_to_docx(path, Path(tmp)), doc)
+        try:
+            extract_doc_body(path, doc)
+        except UnsupportedDocVersion as exc:
+            # Word 6.0/95 files: LibreOffice reads them when it is installed; else say what to do.
+            if soffice() is None:
+                raise UnsupportedDocVersion(f"{exc}; install LibreOffice (Debian/Ubuntu: apt-get install "
+                                            "libreoffice-writer-nogui) to read it, or save it as .docx") from exc
+            _extract_doc_with_libreoffice(path, doc)
+
+
+def _extract_doc_with_libreoffice(path: Path, doc: Document) -> None:
+    from fiscaldocs.extractors.docx_backend import extract_docx_body
+
+    with tempfile.TemporaryDirectory(prefix="fiscaldocs_doc_") as tmp:
+        extract_docx_body(convert_doc_to_docx(path, Path(tmp)), doc)
 
 
 def _failed(meta: DocumentMeta, message: str) -> Document:
@@ -117,6 +131,8 @@ def _root_cause(exc: BaseException) -> BaseException:
 def _describe(exc: Exception, kind: str) -> str:
     if isinstance(exc, ConversionError):
         return str(exc)
+    if isinstance(exc, DocFormatError):
+        return f"unreadable Word 97-2003 .doc: {exc}"
     cause = _root_cause(exc)
     name = type(cause).__name__
     text = str(cause) or name

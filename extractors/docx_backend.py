@@ -51,19 +51,30 @@ def _walk(container, items: list, doc: Document, parent: tuple[int, int, int] | 
 
 def _paragraph_text(p) -> str:
     parts = []
-    for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
+    for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:noBreakHyphen")):
         if node.tag == qn("w:t"):
             parts.append(node.text or "")
         elif node.tag == qn("w:tab"):
             parts.append(" ")
+        elif node.tag == qn("w:noBreakHyphen"):  # a printed hyphen ("2022‑2023"), not a soft one
+            parts.append("-")
         else:
             parts.append("\n")
     return "".join(parts)
 
 
+def paragraph_clean(raw: str) -> str:
+    """A paragraph's text as a block holds it: breaks ("\n") joined the CJK way, spaces folded."""
+    return join_lines(raw.split("\n")) if "\n" in raw else clean_line(raw)
+
+
+def cell_clean(raw_paragraphs: list[str]) -> str:
+    """A table cell's text from the raw text of its paragraphs."""
+    return join_lines([t for t in (clean_line(r) for r in raw_paragraphs) if t])
+
+
 def _paragraph(p) -> TextBlock | None:
-    raw = _paragraph_text(p)
-    text = join_lines(raw.split("\n")) if "\n" in raw else clean_line(raw)
+    text = paragraph_clean(_paragraph_text(p))
     if not text:
         return None
     return TextBlock(text=text, page=None, kind=_kind(p, text))
@@ -72,20 +83,29 @@ def _paragraph(p) -> TextBlock | None:
 def _kind(p, text: str) -> BlockKind:
     ppr = p.find(qn("w:pPr"))
     style = ""
-    centered = False
+    centered = outline = False
     if ppr is not None:
         ps = ppr.find(qn("w:pStyle"))
-        style = (ps.get(qn("w:val")) or "").lower() if ps is not None else ""
+        style = (ps.get(qn("w:val")) or "") if ps is not None else ""
         jc = ppr.find(qn("w:jc"))
         centered = jc is not None and jc.get(qn("w:val")) == "center"
-        if ppr.find(qn("w:outlineLvl")) is not None:
-            return BlockKind.HEADING
+        outline = ppr.find(qn("w:outlineLvl")) is not None
+    return classify(text, style=style, centered=centered, outline=outline, max_size=lambda: _max_size(p))
+
+
+def classify(text: str, *, style: str, centered: bool, outline: bool, max_size) -> BlockKind:
+    """Title, heading or paragraph, from what Word says of the paragraph (shared with the .doc
+    backend). `style` is the style's id or name; `max_size` returns the largest font size in
+    half-points (called only when it matters)."""
+    style = style.replace(" ", "").lower()
+    if outline:
+        return BlockKind.HEADING
     if style.startswith("title"):
         return BlockKind.TITLE
     if style.startswith("heading") or HEADING_START.match(text) and len(text) <= 40:
         return BlockKind.HEADING
     if centered and len(text) <= 60 and not text.endswith("。"):
-        return BlockKind.TITLE if _max_size(p) >= 30 else BlockKind.HEADING  # half-points: 15pt+
+        return BlockKind.TITLE if max_size() >= 30 else BlockKind.HEADING  # half-points: 15pt+
     return BlockKind.PARAGRAPH
 
 
@@ -98,24 +118,27 @@ def _is_centered_block(block: TextBlock) -> bool:
     return block.kind in (BlockKind.TITLE, BlockKind.HEADING)
 
 
+def take_caption(items: list) -> tuple[str | None, str | None]:
+    """The caption of a top-level table about to be appended to `items`: the paragraphs right
+    above it, nearest first. Those that belong to the caption leave the text flow."""
+    above = []
+    for it in reversed(items):
+        if not isinstance(it, TextBlock):
+            break
+        above.append(it)
+        if len(above) == 4:
+            break
+    cap = find_caption([CaptionLine(b.text, _is_centered_block(b)) for b in above])
+    for _ in range(cap.consumed):
+        items.pop()
+    return cap.title, cap.unit
+
+
 def _table(tbl, items: list, doc: Document, parent: tuple[int, int, int] | None) -> None:
     # Which Table this is among all tables found so far (nested ones included).
     index = sum(1 for it in items if isinstance(it, Table))
     cells, n_rows, n_cols, nested = _grid(tbl)
-    # The caption: the paragraphs right above, nearest first (only for top-level tables).
-    title = unit = None
-    if parent is None:
-        above = []
-        for it in reversed(items):
-            if not isinstance(it, TextBlock):
-                break
-            above.append(it)
-            if len(above) == 4:
-                break
-        cap = find_caption([CaptionLine(b.text, _is_centered_block(b)) for b in above])
-        title, unit = cap.title, cap.unit
-        for _ in range(cap.consumed):
-            items.pop()
+    title, unit = take_caption(items) if parent is None else (None, None)
     table = Table(index=index, n_rows=n_rows, n_cols=n_cols, cells=cells, title=title, unit=unit,
                   extractor="python-docx", parent=parent, row_pages=[None] * n_rows)
     items.append(table)
@@ -140,8 +163,8 @@ def _grid(tbl) -> tuple[list[Cell], int, int, list]:
             if continues and col in open_vmerge:
                 open_vmerge[col].row_span = r - open_vmerge[col].row + 1
             else:
-                paragraphs = [clean_line(_paragraph_text(p)) for p in tc.findall(qn("w:p"))]
-                cell = Cell(row=r, col=col, text=join_lines([t for t in paragraphs if t]), col_span=span)
+                text = cell_clean([_paragraph_text(p) for p in tc.findall(qn("w:p"))])
+                cell = Cell(row=r, col=col, text=text, col_span=span)
                 anchors[(r, col)] = cell
                 for c in range(col, col + span):
                     open_vmerge.pop(c, None)

@@ -3,7 +3,7 @@
 The rule, used by `extract()` and by the camelot adapter:
 
 1. Type: the parsing libraries' own error types (pdfminer/pdfplumber, playa, pypdfium2, python-docx,
-   zipfile, lxml, zlib) and our `ConversionError` only ever describe the input: the file's fault.
+   zipfile, lxml, zlib) and our `ConversionError` and `DocFormatError` (.doc) only ever describe the input: the file's fault.
    Errors no file can cause (ImportError, NameError, SyntaxError: a broken install or a typo) are
    ours wherever they come from.
 2. Place, for every other type (KeyError, TypeError, IndexError, MemoryError, RecursionError, ...):
@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from types import TracebackType
 
+from fiscaldocs.extractors.doc_backend import DocFormatError
 from fiscaldocs.extractors.legacy_doc import ConversionError
 
 OUR_PACKAGE = "fiscaldocs"
@@ -28,7 +29,7 @@ OUR_PACKAGE = "fiscaldocs"
 PARSER_MODULES = frozenset({
     "pdfminer", "pdfplumber", "pypdfium2", "pypdfium2_raw",  # PDF text and layout
     "camelot", "playa", "cv2",  # camelot, its PDF reader and its image processing
-    "docx", "lxml",  # Word
+    "docx", "lxml", "olefile",  # Word (olefile: the compound file of a Word 97-2003 .doc)
     "zipfile", "xml",  # the standard library's container and XML readers (zlib has no frames)
 })
 
@@ -44,7 +45,7 @@ def _file_error_types() -> tuple[type[BaseException], ...]:
     from pypdfium2 import PdfiumError
 
     types: list[type[BaseException]] = [
-        ConversionError, zipfile.BadZipFile, zlib.error, OpcError, LxmlError, PSException,
+        ConversionError, DocFormatError, zipfile.BadZipFile, zlib.error, OpcError, LxmlError, PSException,
         PdfminerException, MalformedPDFException, PdfiumError,
     ]
     try:

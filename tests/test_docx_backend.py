@@ -74,23 +74,11 @@ def test_realdoc_docx_with_many_tables(realdoc):
     assert all(t.n_rows >= 1 and t.n_cols >= 1 for t in doc.tables)
 
 
-def test_legacy_doc_converted_when_libreoffice_is_installed(tmp_path):
-    """The .doc path end to end; skipped where LibreOffice is absent (CI: the error message is
-    tested in test_bad_input.py)."""
-    import shutil
-    import subprocess
+def test_legacy_doc_end_to_end():
+    """The .doc path end to end, without LibreOffice (the pure-Python reader; more in
+    test_doc_backend.py): a sample report saved as Word 97-2003."""
+    from pathlib import Path
 
-    from conftest import SAMPLES
-
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        import pytest
-
-        pytest.skip("LibreOffice not installed")
-    src = tmp_path / "report.docx"
-    shutil.copyfile(SAMPLES / "yiyang_2023_performance_self_evaluation.docx", src)
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "doc",
-                    "--outdir", str(tmp_path), str(src)], check=True, capture_output=True, timeout=180)
-    doc = process(tmp_path / "report.doc")
+    doc = process(Path(__file__).parent / "fixtures" / "doc" / "yiyang_2023_performance_self_evaluation.doc")
     assert doc.status is Status.OK and doc.meta.file_type == "doc"
     assert len(doc.tables) == 4 and doc.meta.fiscal_year == 2023

@@ -67,6 +67,7 @@ def test_run_summary_artifact(flow_run):
 def test_processing_task_is_cached_on_content_stage_versions_and_hints(monkeypatch):
     import fiscaldocs.normalize
     from fiscaldocs.flows.ingest import _processing_key
+
     from fiscaldocs.versions import current
 
     def key(sha="abc", path="/x/a.pdf", hints=None):

@@ -80,7 +80,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("unit", "VARCHAR", "unit the caption declares (单位：万元 → 万元)"),
         ("n_rows", "INTEGER", "rows"),
         ("n_cols", "INTEGER", "columns"),
-        ("extractor", "VARCHAR", "pdfplumber | camelot-lattice | camelot-network | camelot-stream | python-docx"),
+        ("extractor", "VARCHAR", "pdfplumber | camelot-lattice | camelot-network | camelot-stream | python-docx | doc-binary"),
         ("quality", "DOUBLE", "parser score: share of printed characters placed in cells, weighted by fill"),
         ("parent_table_id", "INTEGER", "for a table nested in a Word table cell, the table holding it"),
     ], "PRIMARY KEY (doc_id, table_id)"),
