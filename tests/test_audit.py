@@ -189,13 +189,30 @@ def planted_entries() -> list[dict]:
     return json.loads((PLANTED / "planted.json").read_text(encoding="utf-8"))
 
 
+def flags(checks) -> dict[tuple, object]:
+    """The fail and warn checks of a document, each once, by what they say and where."""
+    return {(c.rule, c.status, c.message, c.provenance()): c for c in checks if c.status in ("fail", "warn")}
+
+
 @pytest.mark.parametrize("entry", planted_entries(), ids=[e["file"] for e in planted_entries()])
-def test_planted_mistake_is_caught_by_its_rule(entry):
+def test_planted_mistake_is_flagged_where_it_was_planted_and_nothing_else_fails(entry):
+    """The planted cell or sentence (planted.json `at`: table/row/col, or the sentence; the page in the PDF
+    copy) is the first side of a new flag of the planted rule; the only other new flags are those of the
+    rules that read the planted number too (`also_flagged`), and they name it among their sides; the
+    original's own flags are all still there."""
+    from fiscaldocs.evaluation import points_at
+
     path = PLANTED / entry["file"]
     original = SAMPLES / f"{entry['base']}{path.suffix}"
-    flagged = {(c.rule, c.message) for c in audit_document(extracted(str(path))) if c.status in ("fail", "warn")}
-    before = {(c.rule, c.message) for c in audit_document(extracted(str(original))) if c.status in ("fail", "warn")}
-    assert any(rule == entry["rule"] for rule, _ in flagged - before), flagged - before
+    doc = extracted(str(path))
+    after, before = flags(audit_document(doc)), flags(audit_document(extracted(str(original))))
+    new = [after[k] for k in after.keys() - before.keys()]
+    assert sorted(c.rule for c in new) == sorted([entry["rule"], *entry["also_flagged"]]), [c.message for c in new]
+    at = entry["at"]
+    for c in new:
+        sides = c.sides[:1] if c.rule == entry["rule"] else c.sides
+        assert any(points_at(s, doc, at) for s in sides), (c.message, c.provenance(), at)
+    assert before.keys() <= after.keys()
 
 
 def test_across_documents_in_the_warehouse(tmp_path):
