@@ -76,9 +76,9 @@ def score_claims(doc: Document, truth: dict) -> ClaimScores:
     return scores
 
 
-def score_heldout(claims_by_file: dict[str, list], truth: dict) -> tuple[int, int, int]:
+def score_devset(claims_by_file: dict[str, list], truth: dict) -> tuple[int, int, int]:
     """(found, missed, extra) on hand-labelled real documents: per page, the multiset of
-    (normalized value, unit) of the prose claims (tests/heldout/)."""
+    (normalized value, unit) of the prose claims (tests/devset/: a development set, tuned on)."""
     found = missed = extra = 0
     for file, pages in truth["pages_labelled"].items():
         want = Counter((c["page"], c["value_normalized"], c["unit_normalized"])

@@ -84,16 +84,15 @@ def test_real_metadata(name, issuer, year, kind):
 
 
 def test_claims_on_hand_labelled_real_prose():
-    """Held out: claims in the prose of two real PDFs, labelled by hand without looking at the
-    extractor (tests/heldout/realdocs_prose_claims.json)."""
+    """Development set (tuned on): claims in the prose of two real PDFs, labelled by hand without
+    looking at the extractor (tests/devset/realdocs_prose_claims.json), but the extractor was changed
+    afterwards with these pages in view, so this is regression, not a held-out measure."""
     import json
     from pathlib import Path
 
-    from fiscaldocs.evaluation import score_heldout
+    from fiscaldocs.evaluation import score_devset
 
-    truth = json.loads((Path(__file__).parent / "heldout" / "realdocs_prose_claims.json").read_text(encoding="utf-8"))
+    truth = json.loads((Path(__file__).parent / "devset" / "realdocs_prose_claims.json").read_text(encoding="utf-8"))
     claims = {name: real(name).claims for name in truth["pages_labelled"]}
-    found, missed, extra = score_heldout(claims, truth)
-    assert found + missed == len(truth["claims"]) == 210
-    assert found / (found + missed) >= 0.97
-    assert found / (found + extra) >= 0.98
+    assert len(truth["claims"]) == 210
+    assert score_devset(claims, truth) == (210, 0, 0)  # (found, missed, extra): tuned on, so regression
