@@ -39,11 +39,10 @@ def test_every_document_loaded(loaded):
 
 
 def test_text_facts_carry_every_money_claim_of_the_ground_truth(loaded):
-    """Every money amount the ground truth lists in the prose is a text fact of its document, with
-    the ground truth's period year (a claim we read as a change, 增加/减少 X, is not an amount and
-    stays a claim: those few are the tolerated misses)."""
+    """Every money amount the ground truth lists in the prose (changes, 增加/减少 X, aside) is a text
+    fact of its document, with the ground truth's period year — but for the known misses below."""
     db, _ = loaded
-    missing = wrong_year = total = 0
+    missing, wrong_year, total = [], [], 0
     for slug in ("yiyang_2023_performance_self_evaluation", "heshan_2021_final_accounts",
                  "fengnan_2023_fiscal_evaluation", "ningxiang_2024_performance_self_evaluation",
                  "huaihua_2022_project_self_evaluation"):
@@ -57,16 +56,25 @@ def test_text_facts_carry_every_money_claim_of_the_ground_truth(loaded):
             total += 1
             amount = Decimal(c["value_normalized"])
             if amount not in amounts:
-                missing += 1
+                missing.append((slug, c["subject"], c["text"]))
                 continue
             amounts.remove(amount)
             if (amount, c["year"]) in pairs:
                 pairs.remove((amount, c["year"]))
             else:
-                wrong_year += 1
-    assert total > 300
-    assert missing <= 0.01 * total, f"{missing} of {total} amounts missing"
-    assert wrong_year <= 0.03 * total, f"{wrong_year} of {total} amounts with another period year"
+                wrong_year.append((slug, c["subject"], c["text"], c["year"]))
+    # the ground truths' money claims that are not changes: 37 + 113 + 27 + 61 + 70
+    assert total == 308
+    # Known defects. Seed 002: "（2）医疗服务与保障能力提升财政拨款收入50.00万元，支出50.00万元" — the project's
+    # name ends in 提升, so both amounts are read as increases (changes), not amounts.
+    assert sorted(missing) == [
+        ("huaihua_2022_project_self_evaluation", "医疗服务与保障能力提升支出", "50.00万元"),
+        ("huaihua_2022_project_self_evaluation", "医疗服务与保障能力提升财政拨款收入", "50.00万元")]
+    # Seed 003: "每个自然年度，在职和退休人员可报销1600元和2000元" — a standing quota, no year in the ground truth;
+    # the facts date it 2023 (the report's year).
+    assert sorted(wrong_year) == [
+        ("fengnan_2023_fiscal_evaluation", "在职人员普通门诊年度可报销额度", "1600元", None),
+        ("fengnan_2023_fiscal_evaluation", "退休人员普通门诊年度可报销额度", "2000元", None)]
 
 
 def test_table_facts_have_period_phase_and_category(loaded):
