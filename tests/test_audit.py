@@ -187,8 +187,11 @@ def test_seed_mistakes_flagged_and_nothing_else_fails(entry):
 # starts with, the printed total, page, table index).
 REAL_TOTALS = {
     # 财政拨款收入支出决算总表 p12–13: 总计 2,961.68 on both sides; 收入支出决算总表 p7: 总计 2,995.39 both sides
+    # p23 "人员经费2152.26万元" = 一般公共预算财政拨款基本支出决算表 (p16–17) 人员经费合计 2,152.26
     "01_putuo_caizhengju_2024_bumen_juesuan.pdf": [("balance_identity", "收支总表", "2961.68", 13, 4),
-                                                   ("balance_identity", "收支总表", "2995.39", 7, 1)],
+                                                   ("balance_identity", "收支总表", "2995.39", 7, 1),
+                                                   ("claim_vs_table", "人员经费 2152.26万元 in the text vs 21522600 yuan "
+                                                    "in table 6", "21522600", 23, None)],
     # 2026年部门收入预算总表 p11: 合计 96282213.44 = 204 87267272.44 + 208 3343704.00 + 210 1149678.00
     # + 221 4521559.00 (合计 printed across the 类/款/项 columns)
     "06_putuo_sifaju_2026_bumen_yusuan.pdf": [("table_total", "合计 = sum of the 4 类", "96282213.44", 11, 1)],
