@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from fiscaldocs.audit.model import Check, Side, compare, half_unit
-from fiscaldocs.normalize.claims import Claim
+from fiscaldocs.normalize.claims import Claim, _sentence_bounds
 
 from fiscaldocs.model import BlockKind, Document, ReportKind
 
@@ -253,8 +253,9 @@ def _years(doc: Document) -> list[Check]:
     for i, block in enumerate(doc.blocks):
         m = _PLACEHOLDER.search(block.text)
         if m:
+            s0, s1 = _sentence_bounds(block.text, m.start(), m.end())
             checks.append(Check("dates_and_years", "fail", f"template placeholder “{m.group(0)}” left in the report",
-                                sides=[Side("text", page=block.page, block=i, text=block.text[:80])]))
+                                sides=[Side("text", page=block.page, block=i, text=block.text[s0:s1])]))
     if year is None:
         return checks
     after = ReportKind.FINAL_ACCOUNTS, ReportKind.PERFORMANCE_SELF_EVALUATION, ReportKind.PROJECT_SELF_EVALUATION, \

@@ -10,12 +10,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from fiscaldocs.evaluation import ClaimScores, score_claims, score_heldout
+from fiscaldocs.evaluation import ClaimScores, score_claims, score_devset
 from fiscaldocs.pipeline import process
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_docs"
-HELDOUT = ROOT / "tests" / "heldout" / "realdocs_prose_claims.json"
+DEVSET = ROOT / "tests" / "devset" / "realdocs_prose_claims.json"  # development set (tuned on)
 REALDOCS = ROOT.parent / "shared" / "realdocs"
 
 
@@ -43,11 +43,11 @@ def main() -> None:
     print("attribute agreement on found claims: " + ", ".join(
         f"{a} {total.agreement(a):.1%}" for a in ("qualifier", "change", "year", "subject")))
     print(f"metadata exact: {meta_ok}/{len(manifest)} files")
-    if HELDOUT.exists() and REALDOCS.exists():
-        truth = json.loads(HELDOUT.read_text(encoding="utf-8"))
+    if DEVSET.exists() and REALDOCS.exists():
+        truth = json.loads(DEVSET.read_text(encoding="utf-8"))
         claims = {name: process(REALDOCS / name).claims for name in truth["pages_labelled"]}
-        found, missed, extra = score_heldout(claims, truth)
-        print(f"held-out real prose ({len(truth['claims'])} hand-labelled claims): recall "
+        found, missed, extra = score_devset(claims, truth)
+        print(f"development set (tuned on), real prose ({len(truth['claims'])} hand-labelled claims): recall "
               f"{found / (found + missed):.2%}, precision {found / max(1, found + extra):.2%} "
               f"({missed} missed, {extra} extra)")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fiscaldocs.audit import audit_document
 
+from fiscaldocs.evaluation import points_at
 from fiscaldocs.pipeline import process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,8 +32,8 @@ KNOWN = {
 }
 
 
-def flagged(path: Path) -> set[tuple[str, str]]:
-    return {(c.rule, c.message) for c in audit_document(process(path)) if c.status in ("fail", "warn")}
+def flagged(doc) -> dict[tuple, object]:
+    return {(c.rule, c.status, c.message, c.provenance()): c for c in audit_document(doc) if c.status in ("fail", "warn")}
 
 
 def main() -> None:
@@ -41,10 +42,15 @@ def main() -> None:
     for entry in planted:
         path = PLANTED / entry["file"]
         original = SAMPLES / f"{entry['base']}{path.suffix}"
-        new = flagged(path) - flagged(original)
-        hit = [m for rule, m in new if rule == entry["rule"]]
+        doc = process(path)
+        after, before = flagged(doc), flagged(process(original))
+        new = [after[k] for k in after.keys() - before.keys()]
+        # caught: a new flag of the planted rule whose first side is the planted cell or sentence
+        hit = [c.message for c in new if c.rule == entry["rule"] and c.sides and points_at(c.sides[0], doc, entry["at"])]
+        others = sorted(c.rule for c in new if c.rule != entry["rule"])
         caught += bool(hit)
-        print(f"{'CAUGHT' if hit else 'missed':7} {entry['file']:28} {entry['mistake']}")
+        print(f"{'CAUGHT' if hit else 'missed':7} {entry['file']:28} {entry['mistake']}"
+              + (f" (also flagged by {', '.join(others)})" if others else ""))
         for m in hit[:2]:
             print(f"        {m}")
     print(f"\nplanted mistakes caught: {caught} of {len(planted)}")

@@ -76,9 +76,9 @@ def score_claims(doc: Document, truth: dict) -> ClaimScores:
     return scores
 
 
-def score_heldout(claims_by_file: dict[str, list], truth: dict) -> tuple[int, int, int]:
+def score_devset(claims_by_file: dict[str, list], truth: dict) -> tuple[int, int, int]:
     """(found, missed, extra) on hand-labelled real documents: per page, the multiset of
-    (normalized value, unit) of the prose claims (tests/heldout/)."""
+    (normalized value, unit) of the prose claims (tests/devset/: a development set, tuned on)."""
     found = missed = extra = 0
     for file, pages in truth["pages_labelled"].items():
         want = Counter((c["page"], c["value_normalized"], c["unit_normalized"])
@@ -89,3 +89,16 @@ def score_heldout(claims_by_file: dict[str, list], truth: dict) -> tuple[int, in
         missed += sum((want - have).values())
         extra += sum((have - want).values())
     return found, missed, extra
+
+
+def points_at(side, doc: Document, at: dict) -> bool:
+    """Does one side of a check (audit.model.Side) point where `at` says (tests/planted/planted.json)?
+    `at`: a table (index among the document's tables) with its row and column, or a sentence, which the
+    side's block must print and the side's text be part of; `page` when the copy has pages (the PDF)."""
+    if "page" in at and side.page != at["page"]:
+        return False
+    if "sentence" in at:
+        sentence = normalize_ws(at["sentence"])
+        return (side.kind == "text" and side.block is not None and bool(side.text)
+                and sentence in normalize_ws(doc.blocks[side.block].text) and normalize_ws(side.text) in sentence)
+    return side.kind == "table" and all(getattr(side, k) == at[k] for k in ("table", "row", "col") if k in at)

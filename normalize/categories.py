@@ -201,6 +201,8 @@ def _segments(row: list[str], code_cols: set[int], value_cols: set[int]):
     """Split a row into (label, code, columns) items."""
     label, code, cols, seen_value = "", "", [], False
     for c, text in enumerate(row):
+        if c in code_cols and len(code) in (3, 5) and re.fullmatch(r"\d", text or ""):
+            text = "0" + text  # a 款/项 printed without its leading zero: "301 | 2 | 津贴补贴" is 30102
         is_code = c in code_cols and bool(_CODE_CELL.match(text or ""))
         starts_new = label and (is_code or (text and c not in value_cols and seen_value))
         if starts_new:
@@ -211,7 +213,7 @@ def _segments(row: list[str], code_cols: set[int], value_cols: set[int]):
             code += text
         elif c in value_cols:
             seen_value = True
-        elif text and c not in code_cols:
+        elif text:  # not a code, even in a code column: "合计" printed across the 类/款/项 columns
             label = text  # the text nearest the amounts: "项目资金（元） | 年度资金申请总额 | 4,100,000"
     if label:
         yield label, (code if len(code) in (3, 5, 7) else None), cols

@@ -90,3 +90,34 @@ def test_fund_table_lines_map_by_the_table_title():
     codes = [i.match.code if i.match else None for i in line_items(fund, 2023)]
     assert codes[0] == "si_fund.opening_balance" and codes[-1] == "si_fund.closing_balance"
     assert None not in codes
+
+
+def test_a_code_printed_without_its_leading_zero():
+    """12_putuo_wanli_jiedao_2024 p29 prints 津贴补贴 and 绩效工资 with 款 "2" and "7" (30102, 30107), the
+    other 款 with two digits: rows copied from the page."""
+    from fiscaldocs.model import Cell, Table
+
+    rows = [["类", "款", "经济分类科目名称", "合计"], ["301", "", "工资福利支出", "88,282,511"],
+            ["301", "01", "基本工资", "5,873,551"], ["301", "2", "津贴补贴", "16,623,810"],
+            ["301", "7", "绩效工资", "11,447,100"], ["301", "08", "机关事业单位基本养老保险缴费", "4,608,515"]]
+    table = Table(index=0, n_rows=len(rows), n_cols=4, cells=[Cell(r, c, t, page=1) for r, row in enumerate(rows)
+                                                              for c, t in enumerate(row)], page=1, unit="元",
+                  title="2024年部门一般公共预算基本支出部门预算经济分类预算表")
+    assert [(i.label, i.code) for i in line_items(table, 2024)] == [
+        ("工资福利支出", "301"), ("基本工资", "30101"), ("津贴补贴", "30102"), ("绩效工资", "30107"),
+        ("机关事业单位基本养老保险缴费", "30108")]
+
+
+def test_a_total_printed_across_the_code_columns_is_a_line_item():
+    """06_putuo_sifaju_2026 p11 prints 合计 in the 类/款/项 columns: it is a total line item (it was
+    dropped, so 合计 = Σ类 was never checked there); rows copied from the page."""
+    from fiscaldocs.model import Cell, Table
+
+    rows = [["类", "款", "项", "功能分类科目名称", "合计"], ["204", "", "", "公共安全支出", "87267272.44"],
+            ["221", "", "", "住房保障支出", "4521559.00"], ["合计", "", "", "", "96282213.44"]]
+    table = Table(index=0, n_rows=len(rows), n_cols=5, cells=[Cell(r, c, t, page=1) for r, row in enumerate(rows)
+                                                              for c, t in enumerate(row)], page=1, unit="元",
+                  title="2026年部门收入预算总表")
+    items = line_items(table, 2026)
+    assert [(i.label, i.code, i.is_total) for i in items] == [
+        ("公共安全支出", "204", False), ("住房保障支出", "221", False), ("合计", None, True)]

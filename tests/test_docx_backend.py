@@ -69,9 +69,11 @@ def test_body_order_spans_and_nesting(tmp_path):
 def test_realdoc_docx_with_many_tables(realdoc):
     doc = process(realdoc("16_mineru_docx_demo_with_tables_NONFISCAL.docx"))
     assert doc.status is Status.OK
-    # 11 w:tbl elements counted in the file's XML; none nested.
-    assert len(doc.tables) == 11
-    assert all(t.n_rows >= 1 and t.n_cols >= 1 for t in doc.tables)
+    # 11 w:tbl elements in word/document.xml, in document order: rows = its w:tr, columns = its w:gridCol.
+    # Three are nested: 2 and 3 in table 1's row 2 (cells 0 and 1), 7 in table 6's first cell.
+    assert [(t.n_rows, t.n_cols) for t in doc.tables] == [(4, 2), (3, 2), (2, 3), (2, 3), (3, 2), (2, 2), (1, 1),
+                                                          (3, 3), (4, 3), (39, 25), (4, 7)]
+    assert {t.index: t.parent for t in doc.tables if t.parent} == {2: (1, 2, 0), 3: (1, 2, 1), 7: (6, 0, 0)}
 
 
 def test_legacy_doc_end_to_end():

@@ -39,11 +39,10 @@ def test_every_document_loaded(loaded):
 
 
 def test_text_facts_carry_every_money_claim_of_the_ground_truth(loaded):
-    """Every money amount the ground truth lists in the prose is a text fact of its document, with
-    the ground truth's period year (a claim we read as a change, 增加/减少 X, is not an amount and
-    stays a claim: those few are the tolerated misses)."""
+    """Every money amount the ground truth lists in the prose (changes, 增加/减少 X, aside) is a text
+    fact of its document, with the ground truth's period year — but for the known misses below."""
     db, _ = loaded
-    missing = wrong_year = total = 0
+    missing, wrong_year, total = [], [], 0
     for slug in ("yiyang_2023_performance_self_evaluation", "heshan_2021_final_accounts",
                  "fengnan_2023_fiscal_evaluation", "ningxiang_2024_performance_self_evaluation",
                  "huaihua_2022_project_self_evaluation"):
@@ -57,16 +56,25 @@ def test_text_facts_carry_every_money_claim_of_the_ground_truth(loaded):
             total += 1
             amount = Decimal(c["value_normalized"])
             if amount not in amounts:
-                missing += 1
+                missing.append((slug, c["subject"], c["text"]))
                 continue
             amounts.remove(amount)
             if (amount, c["year"]) in pairs:
                 pairs.remove((amount, c["year"]))
             else:
-                wrong_year += 1
-    assert total > 300
-    assert missing <= 0.01 * total, f"{missing} of {total} amounts missing"
-    assert wrong_year <= 0.03 * total, f"{wrong_year} of {total} amounts with another period year"
+                wrong_year.append((slug, c["subject"], c["text"], c["year"]))
+    # the ground truths' money claims that are not changes: 37 + 113 + 27 + 61 + 70
+    assert total == 308
+    # Known defects. Seed 002: "（2）医疗服务与保障能力提升财政拨款收入50.00万元，支出50.00万元" — the project's
+    # name ends in 提升, so both amounts are read as increases (changes), not amounts.
+    assert sorted(missing) == [
+        ("huaihua_2022_project_self_evaluation", "医疗服务与保障能力提升支出", "50.00万元"),
+        ("huaihua_2022_project_self_evaluation", "医疗服务与保障能力提升财政拨款收入", "50.00万元")]
+    # Seed 003: "每个自然年度，在职和退休人员可报销1600元和2000元" — a standing quota, no year in the ground truth;
+    # the facts date it 2023 (the report's year).
+    assert sorted(wrong_year) == [
+        ("fengnan_2023_fiscal_evaluation", "在职人员普通门诊年度可报销额度", "1600元", None),
+        ("fengnan_2023_fiscal_evaluation", "退休人员普通门诊年度可报销额度", "2000元", None)]
 
 
 def test_table_facts_have_period_phase_and_category(loaded):
@@ -158,16 +166,110 @@ def test_dashboard_views(loaded):
                        WHERE city = '益阳市' AND county IS NULL AND category_code = 'sangong.total' ORDER BY 1, 2""")
     assert sangong == [(2022, "executed", Decimal("120600")), (2023, "approved", Decimal("182900")),
                        (2023, "executed", Decimal("85200"))]
-    fund = dict(q(db, """SELECT fund || '/' || category_code, amount_yuan FROM v_medical_insurance_fund
-                         WHERE period_year = 2023 AND phase = 'executed' AND category_code IN
-                         ('si_fund.revenue', 'si_fund.expenditure', 'si_fund.current_balance')
-                           AND direction IS NOT NULL"""))
-    # 附件3-1/3-2: income 199910 and 343177, expenditure 163013 and 319030 (万元); the 收入小计 row repeats
-    # the total and is picked once per row
-    assert fund["employee/si_fund.current_balance"] == Decimal("368970000")
-    assert fund["resident/si_fund.expenditure"] in (Decimal("3190300000") * 2, Decimal("3190300000"))
     summary = q(db, "SELECT count(*) FROM v_document_summary WHERE status = 'ok' AND claims > 0")
     assert summary == [(11,)]
+
+
+# 附件3-1 and 3-2 of 益阳 2023 (seed 000, /work/shared/seeds/000_426826f784394900.txt lines 253-312), 单位：万元,
+# copied from the seed as printed. Columns: 2022年决算数 | 2023年预算数 | 2023年决算数. The category each line is
+# read as (normalize/data/special_items.csv) is on the left; a 小计 row repeats its 合计 and is the same line.
+FUND_TABLES = {
+    "employee": """
+si_fund.opening_balance              一、期初余额	265750	289740	289740
+si_fund.revenue                      二、收入合计	177988	175421	199910
+si_fund.revenue                      （一）收入小计	177988	175421	199910
+si_fund.revenue.contributions        1. 基本医疗保险费收入	154573	152847	176182
+si_fund.revenue.interest             2. 利息收入	4677	521	4682
+si_fund.revenue.fiscal_subsidy       3. 财政补贴收入	1697	4724	1499
+si_fund.revenue.other                4. 其他收入	16979	17279	17148
+si_fund.revenue.transfer_in          5. 转移收入	62	50	399
+si_fund.revenue.upper_subsidy        （二）上级补助收入	0	0	0
+si_fund.revenue.lower_remittance     （三）下级上解收入	0	0	0
+si_fund.expenditure                  三、支出合计	153998	170520	163013
+si_fund.expenditure                  （一）支出小计	153998	170520	163013
+si_fund.expenditure.benefits         1. 基本医疗保险待遇支出	152903	169309	161874
+si_fund.expenditure.other            2. 其他支出	422	538	76
+si_fund.expenditure.transfer_out     3. 转移支出	673	673	1063
+si_fund.expenditure.lower_subsidy    （二）补助下级支出	0	0	0
+si_fund.expenditure.upper_remittance （三）上解上级支出	0	0	0
+si_fund.current_balance              四、当期收支结余	23990	4901	36897
+si_fund.closing_balance              五、期末滚存结余	289740	294641	326637
+""",
+    "resident": """
+si_fund.opening_balance              一、期初余额	73344	161758	161758
+si_fund.revenue                      二、收入合计	441314	351988	343177
+si_fund.revenue                      （一）收入小计	441314	351988	343177
+si_fund.revenue.contributions        1. 缴费收入	208845	123487	128950
+si_fund.revenue.interest             2. 利息收入	1795	1282	2167
+si_fund.revenue.fiscal_subsidy       3. 财政补贴收入	229409	226672	210396
+si_fund.revenue.other                4. 其他收入	1265	547	1664
+si_fund.revenue.upper_subsidy        （二）上级补助收入	0	0	0
+si_fund.revenue.lower_remittance     （三）下级上解收入	0	0	0
+si_fund.expenditure                  三、支出合计	352900	351966	319030
+si_fund.expenditure                  （一）支出小计	352900	351966	319030
+si_fund.expenditure.benefits         1. 基本医疗保险待遇支出	310793	319376	286508
+si_fund.expenditure.critical_illness 2. 大病保险支出	38087	29988	31973
+si_fund.expenditure.other            3. 其他支出	4020	2602	549
+si_fund.expenditure.lower_subsidy    （二）补助下级支出	0	0	0
+si_fund.expenditure.upper_remittance （三）上解上级支出	0	0	0
+si_fund.current_balance              四、当期收支结余	88414	22	24147
+si_fund.closing_balance              五、期末滚存结余	161758	161780	185905
+""",
+}
+FUND_COLUMNS = [(2022, "executed"), (2023, "approved"), (2023, "executed")]
+
+
+def test_medical_insurance_fund_totals_as_printed(loaded):
+    """The fund totals of 益阳 2023's 附件3-1/3-2, exactly as printed (万元 × 10000): 收入合计 and 支出合计
+    once each — never added to their own （一）收入小计 / （一）支出小计 twins — and the balances."""
+    db, _ = loaded
+    got = {(fund, year, phase, code): amount for fund, year, phase, code, amount in q(db, """
+        SELECT fund, period_year, phase, category_code, amount_yuan FROM v_medical_insurance_fund
+        WHERE city = '益阳市' AND county IS NULL AND category_code IN
+          ('si_fund.revenue', 'si_fund.expenditure', 'si_fund.current_balance', 'si_fund.closing_balance')""")}
+    wan = Decimal(10000)
+    assert got == {
+        ("employee", 2022, "executed", "si_fund.revenue"): 177988 * wan,
+        ("employee", 2023, "approved", "si_fund.revenue"): 175421 * wan,
+        ("employee", 2023, "executed", "si_fund.revenue"): 199910 * wan,  # 1,999,100,000 yuan, not 3,998,200,000
+        ("employee", 2022, "executed", "si_fund.expenditure"): 153998 * wan,
+        ("employee", 2023, "approved", "si_fund.expenditure"): 170520 * wan,
+        ("employee", 2023, "executed", "si_fund.expenditure"): 163013 * wan,
+        ("employee", 2022, "executed", "si_fund.current_balance"): 23990 * wan,
+        ("employee", 2023, "approved", "si_fund.current_balance"): 4901 * wan,
+        ("employee", 2023, "executed", "si_fund.current_balance"): 36897 * wan,
+        ("employee", 2022, "executed", "si_fund.closing_balance"): 289740 * wan,
+        ("employee", 2023, "approved", "si_fund.closing_balance"): 294641 * wan,
+        ("employee", 2023, "executed", "si_fund.closing_balance"): 326637 * wan,
+        ("resident", 2022, "executed", "si_fund.revenue"): 441314 * wan,
+        ("resident", 2023, "approved", "si_fund.revenue"): 351988 * wan,
+        ("resident", 2023, "executed", "si_fund.revenue"): 343177 * wan,
+        ("resident", 2022, "executed", "si_fund.expenditure"): 352900 * wan,
+        ("resident", 2023, "approved", "si_fund.expenditure"): 351966 * wan,
+        ("resident", 2023, "executed", "si_fund.expenditure"): 319030 * wan,
+        ("resident", 2022, "executed", "si_fund.current_balance"): 88414 * wan,
+        ("resident", 2023, "approved", "si_fund.current_balance"): 22 * wan,
+        ("resident", 2023, "executed", "si_fund.current_balance"): 24147 * wan,
+        ("resident", 2022, "executed", "si_fund.closing_balance"): 161758 * wan,
+        ("resident", 2023, "approved", "si_fund.closing_balance"): 161780 * wan,
+        ("resident", 2023, "executed", "si_fund.closing_balance"): 185905 * wan,
+    }
+
+
+def test_medical_insurance_fund_view_gives_every_printed_line_once(loaded):
+    """Every line of both fund tables, each period: one row of the view, holding the printed amount
+    (the 小计 twin of a 合计 is the same printed amount, not a second one)."""
+    db, _ = loaded
+    expected = {}
+    for fund, text in FUND_TABLES.items():
+        for line in text.strip().splitlines():
+            code, rest = line.split(maxsplit=1)
+            for (year, phase), printed in zip(FUND_COLUMNS, rest.split("\t")[1:], strict=True):
+                expected[(fund, year, phase, code)] = Decimal(printed) * 10000
+    rows = q(db, """SELECT fund, period_year, phase, category_code, amount_yuan FROM v_medical_insurance_fund
+                    WHERE city = '益阳市' AND county IS NULL""")
+    assert len(rows) == len(expected) == 17 * 3 + 16 * 3
+    assert {(f, y, p, c): a for f, y, p, c, a in rows} == expected
 
 
 def test_parquet_export(loaded, tmp_path):

@@ -227,15 +227,28 @@ VIEWS: dict[str, tuple[str, str]] = {
         FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
         WHERE f.category_code LIKE 'sangong.%'
         GROUP BY ALL"""),
-    "v_medical_insurance_fund": ("Medical-insurance fund income, expenditure and balance by region × "
-                                 "year × fund × phase, in yuan.", """
-        SELECT d.region_code, d.province, d.city, d.county, f.period_year,
-               CASE WHEN t.title LIKE '%职工%' THEN 'employee' WHEN t.title LIKE '%城乡居民%' THEN 'resident' END AS fund,
-               f.category_code, f.category_name, f.direction, f.phase, sum(f.amount_yuan) AS amount_yuan
-        FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
-        JOIN doc_tables t ON t.doc_id = f.doc_id AND t.table_id = f.table_id
-        WHERE f.category_code LIKE 'si_fund.%'
-        GROUP BY ALL"""),
+    "v_medical_insurance_fund": (
+        "Medical-insurance fund income, expenditure and balance, in yuan. Grain: one row per region × fund "
+        "(employee | resident, from the table's title) × period year × phase × line (category_code) — one "
+        "printed amount, never a sum: a line printed twice in a table (二、收入合计 and its own （一）收入小计, "
+        "三、支出合计 and （一）支出小计) is the first (the total) of its rows, and a line given by several reports "
+        "of the region is the latest report's (fiscal year, then published date); doc_id, table_id, row_idx and "
+        "col_idx say which cell it is.", """
+        SELECT * EXCLUDE (rn, fiscal_year, published_date) FROM (
+          SELECT *, row_number() OVER (
+                   PARTITION BY coalesce(region_code, doc_id), period_year, fund, category_code, phase
+                   ORDER BY fiscal_year DESC NULLS LAST, published_date DESC NULLS LAST, doc_id, table_id,
+                            row_idx, col_idx) AS rn
+          FROM (
+            SELECT d.region_code, d.province, d.city, d.county, f.period_year,
+                   CASE WHEN t.title LIKE '%职工%' THEN 'employee' WHEN t.title LIKE '%城乡居民%' THEN 'resident' END
+                     AS fund,
+                   f.category_code, f.category_name, f.direction, f.phase, f.amount_yuan, f.doc_id, f.table_id,
+                   f.row_idx, f.col_idx, d.fiscal_year, d.published_date
+            FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
+            JOIN doc_tables t ON t.doc_id = f.doc_id AND t.table_id = f.table_id
+            WHERE f.category_code LIKE 'si_fund.%'))
+        WHERE rn = 1"""),
     "v_check_failures": ("Failed and doubtful checks by document and rule, for dashboards.", """
         SELECT d.doc_id, d.file_name, d.title, d.region_code, d.fiscal_year, k.rule,
                count(*) FILTER (k.status = 'fail') AS failed, count(*) FILTER (k.status = 'warn') AS warnings,

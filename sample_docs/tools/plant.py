@@ -20,52 +20,82 @@ from generate import build_docx, convert_with_libreoffice, load_ground_truth  # 
 HERE = Path(__file__).resolve().parent.parent  # sample_docs/
 OUT = HERE.parent / "tests" / "planted"  # test fixtures: the main job ingests sample_docs/ and must not load them
 
-# (name, ground truth, what, rule that should catch it, old text, new text, where: paragraph|table_title|cell)
+# (name, ground truth, what, rule that should catch it, old text, new text, where: paragraph|table_title|cell,
+#  at: where the mistake lands, read by hand — the table (index among the document's tables), row and column
+#  (header row 0) in the ground truth, or the sentence of the planted paragraph — and pdf_page: the page of the
+#  LibreOffice PDF that prints it (looked up in the PDF), also: other rules that read the planted number and so
+#  must flag it too)
 PLANTS = [
     ("wrong_total", "yiyang_2023_performance_self_evaluation", "a wrong total: 收入合计 199910 → 199990",
-     "table_total", "199910", "199990", "cell"),
+     "table_total", "199910", "199990", "cell",
+     {"table": 2, "row": 2, "col": 3, "pdf_page": 12, "also": ["balance_identity"]}),
     ("swapped_ratio", "yiyang_2023_performance_self_evaluation", "a swapped share: 24.66% → 66.24%",
-     "stated_ratio", "占基本支出的24.66%", "占基本支出的66.24%", "paragraph"),
+     "stated_ratio", "占基本支出的24.66%", "占基本支出的66.24%", "paragraph",
+     {"sentence": "本年一般公共预算支出中基本支出1377.2万元，其中：日常公用经费339.62万元，占基本支出的66.24%。",
+      "pdf_page": 2}),
     ("wrong_unit", "yiyang_2023_performance_self_evaluation", "a wrong unit: 项目支出346万元 → 346元",
-     "unit_sanity", "项目支出346万元。", "项目支出346元。", "paragraph"),
+     "unit_sanity", "项目支出346万元。", "项目支出346元。", "paragraph",
+     {"sentence": "2023年一般公共预算财政拨款支出1723.2万元，其中：基本支出1377.2万元，项目支出346元。",
+      "pdf_page": 2, "also": ["stated_parts"]}),
     ("wrong_comparative", "heshan_2021_final_accounts", "a wrong comparative word: 决算数大于 → 决算数小于",
-     "comparative_word", "决算数大于年初预算数", "决算数小于年初预算数", "paragraph"),
+     "comparative_word", "决算数大于年初预算数", "决算数小于年初预算数", "paragraph",
+     {"sentence": "决算数小于年初预算数的主要原因是：调整预算增加了4620.8万元。", "pdf_page": 6}),
     ("stale_year", "yiyang_2023_performance_self_evaluation", "a stale year in a table title: 2023年度 → 2022年度",
-     "dates_and_years", "2023年度部门整体支出绩效评价基础数据表", "2022年度部门整体支出绩效评价基础数据表", "table_title"),
+     "dates_and_years", "2023年度部门整体支出绩效评价基础数据表", "2022年度部门整体支出绩效评价基础数据表", "table_title",
+     {"table": 0, "pdf_page": 9}),
     ("placeholder", "fengnan_2023_fiscal_evaluation", "a template placeholder left: 区医疗保障局 → XX局",
-     "dates_and_years", "我股室对区医疗保障局", "我股室对XX局", "paragraph"),
+     "dates_and_years", "我股室对区医疗保障局", "我股室对XX局", "paragraph",
+     {"sentence": "我股室对XX局2023年部门整体支出绩效情况开展财政重点评价，具体情况如下：", "pdf_page": 1}),
     ("wrong_rate", "heshan_2021_final_accounts", "a wrong completion rate: 完成预算的5.8% → 58%",
-     "stated_ratio", "完成预算的5.8%", "完成预算的58%", "paragraph"),
+     "stated_ratio", "完成预算的5.8%", "完成预算的58%", "paragraph",
+     {"sentence": "2021年度“三公”经费财政拨款支出预算为15.5万元，调整预算数为0.9万元，支出决算为0.9万元，完成预算的58%，其中：",
+      "pdf_page": 8}),
 ]
 
 
-def plant(gt: dict, old: str, new: str, where: str) -> dict:
+def plant(gt: dict, old: str, new: str, where: str, at: dict) -> dict:
+    """A copy of `gt` with the first `old` (in a paragraph, a table title or a cell) replaced by `new`;
+    raises unless it landed where `at` says."""
     out = copy.deepcopy(gt)
+    tables = [b for b in out["blocks"] if b["type"] == "table"]
     for block in out["blocks"]:
         if where == "paragraph" and block["type"] in ("paragraph", "heading") and old in block["text"]:
             block["text"] = block["text"].replace(old, new, 1)
+            if at["sentence"] not in block["text"] or new not in at["sentence"]:
+                raise ValueError(f"{new!r} is not in the sentence {at['sentence']!r}")
             return out
         if block["type"] == "table":
             if where == "table_title" and block.get("title") == old:
                 block["title"] = new
+                if tables.index(block) != at["table"]:
+                    raise ValueError(f"{old!r} is the title of table {tables.index(block)}, not {at['table']}")
                 return out
             if where == "cell":
-                for row in block["rows"]:
+                for r, row in enumerate(block["rows"]):
                     if old in row:
                         row[row.index(old)] = new
+                        if (tables.index(block), r, row.index(new)) != (at["table"], at["row"], at["col"]):
+                            raise ValueError(f"{old!r} found elsewhere than {at}")
                         return out
     raise ValueError(f"{old!r} not found")
+
+
+def located(at: dict, ext: str) -> dict:
+    """planted.json's `at` for one copy: the page only for the PDF."""
+    out = {k: v for k, v in at.items() if k not in ("pdf_page", "also")}
+    return out | ({"page": at["pdf_page"]} if ext == "pdf" else {})
 
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     entries, docx_files = [], []
-    for name, slug, what, rule, old, new, where in PLANTS:
-        gt = plant(load_ground_truth(HERE / "ground_truth" / f"{slug}.json"), old, new, where)
+    for name, slug, what, rule, old, new, where, at in PLANTS:
+        gt = plant(load_ground_truth(HERE / "ground_truth" / f"{slug}.json"), old, new, where, at)
         path = OUT / f"{name}.docx"
         build_docx(gt, path)
         docx_files.append(path)
-        entries += [{"file": f"{name}.{ext}", "base": slug, "mistake": what, "rule": rule, "planted": new}
+        entries += [{"file": f"{name}.{ext}", "base": slug, "mistake": what, "rule": rule, "planted": new,
+                     "at": located(at, ext), "also_flagged": at.get("also", [])}
                     for ext in ("docx", "pdf")]
     convert_with_libreoffice(docx_files, OUT)
     (OUT / "planted.json").write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
