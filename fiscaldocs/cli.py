@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                             ("run", "the main job: ingest sample_docs/ into ./warehouse.duckdb")):
         p = sub.add_parser(name, help=help_text)
         if name == "ingest":
-            p.add_argument("paths", nargs="*", help=f"files, folders or URLs (default: the bundled sample_docs/)")
+            p.add_argument("paths", nargs="*", help="files, folders or URLs (default: the bundled sample_docs/)")
             p.add_argument("--sources", help="a sources file (TOML)")
         else:
             p.set_defaults(paths=None, sources=None)
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("serve", help="run the nightly ingestion on a schedule (starts a local Prefect "
                                      "server unless PREFECT_API_URL is set)")
-    p.add_argument("paths", nargs="*", help=f"what to ingest each night (default: the bundled sample_docs/)")
+    p.add_argument("paths", nargs="*", help="what to ingest each night (default: the bundled sample_docs/)")
     p.add_argument("--sources", help="a sources file (TOML)")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--cron", default="0 2 * * *", help="schedule (default: 02:00 every day)")
