@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench samples clean
+.PHONY: run test lint wheel-check bench samples clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Builds the sdist and the wheel, installs the wheel alone in a fresh venv outside the repository
+# and runs the main job from an empty folder (.ci/wheel_check.sh says what it checks).
+wheel-check: $(STAMP)
+	PYTHON=$(PYTHON) BUILD_PYTHON=$(BIN)/python bash .ci/wheel_check.sh
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py
 
@@ -28,5 +33,9 @@ bench: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/python sample_docs/tools/generate.py
 
+# Everything the targets, the tests and a build leave in the work tree: the venv, the staging
+# folder, outputs, the warehouse and its siblings (.wal, .next, .lock), tool caches.
 clean:
-	rm -rf $(VENV) out warehouse.duckdb
+	rm -rf $(VENV) .fiscaldocs out dist build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -f warehouse.duckdb warehouse.duckdb.*
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
