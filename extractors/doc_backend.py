@@ -80,13 +80,18 @@ def extract_doc_body(path: Path, doc: Document) -> None:
         table.index = i
 
 
+# What olefile raises on a broken or hostile compound file (it has no error class of its own):
+# OSError for "not an OLE2 file", the rest from sectors and directory entries that point nowhere.
+OLE_ERRORS = (OSError, ValueError, struct.error, IndexError, KeyError, EOFError, RecursionError)
+
+
 def _open(path: Path) -> tuple[tuple[bytes, bytes, bytes], tuple[int | None, str | None]]:
     import olefile
 
     size = path.stat().st_size
     try:
         ole = olefile.OleFileIO(str(path))
-    except Exception as exc:  # olefile raises OSError, ValueError, struct.error... on broken files
+    except OLE_ERRORS as exc:
         raise DocFormatError(f"not a readable OLE compound file ({type(exc).__name__}: {exc})") from exc
     try:
         def stream(name: str, required: bool = True) -> bytes:
@@ -100,7 +105,7 @@ def _open(path: Path) -> tuple[tuple[bytes, bytes, bytes], tuple[int | None, str
                 raise DocFormatError(f"the {name} stream claims {claimed} bytes in a file of {size}")
             try:
                 return ole.openstream(name).read()
-            except Exception as exc:
+            except OLE_ERRORS as exc:
                 raise DocFormatError(f"cannot read the {name} stream ({type(exc).__name__}: {exc})") from exc
 
         word = stream("WordDocument")
@@ -120,7 +125,7 @@ def _summary(ole) -> tuple[int | None, str | None]:
     backend's rule: a zero word count marks the page count as never laid out."""
     try:
         m = ole.get_metadata()
-    except Exception:
+    except OLE_ERRORS:  # a broken summary loses the page count, not the document
         return None, None
     app = m.creating_application
     if isinstance(app, bytes):
