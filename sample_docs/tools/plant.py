@@ -4,7 +4,7 @@ Each planted document is a ground-truth copy with one deliberate error, rendered
 (Word by python-docx, PDF by LibreOffice). `planted/planted.json` says what was planted where and
 which rule should catch it. Developer tool (needs LibreOffice for the PDFs); outputs are committed.
 
-    .venv/bin/python sample_docs/tools/plant.py
+    .venv/bin/python sample_docs/tools/plant.py [NAME ...]   # all, or only the plants named
 """
 
 from __future__ import annotations
@@ -36,6 +36,19 @@ PLANTS = [
      "dates_and_years", "我股室对区医疗保障局", "我股室对XX局", "paragraph"),
     ("wrong_rate", "heshan_2021_final_accounts", "a wrong completion rate: 完成预算的5.8% → 58%",
      "stated_ratio", "完成预算的5.8%", "完成预算的58%", "paragraph"),
+    # issue 10: the rules added for an audit a reviewer trusts
+    ("wrong_text_total", "yiyang_2023_performance_self_evaluation",
+     "a text total of 0: 基金总收入199910万元 → 0万元 (the fund table says 收入合计 199910)",
+     "text_total", "基金总收入199910万元", "基金总收入0万元", "paragraph"),
+    ("stale_as_of", "ningxiang_2024_performance_self_evaluation",
+     "last year's 截至 date in a report on 2024: 截止2024年12月 → 截止2023年12月",
+     "as_of_date", "截止2024年12月", "截止2023年12月", "paragraph"),
+    ("stale_heading", "heshan_2021_final_accounts",
+     "a stale year in a section heading: 关于2021年度预算绩效情况 → 关于2020年度",
+     "stale_heading", "十四、关于2021年度预算绩效情况的说明", "十四、关于2020年度预算绩效情况的说明", "paragraph"),
+    ("wrong_control_rate", "yiyang_2023_performance_self_evaluation",
+     "a wrong 预算控制率 (全年预算 ÷ 年初预算): 161.07% → 116.07%",
+     "stated_ratio", "预算控制率为161.07%", "预算控制率为116.07%", "paragraph"),
 ]
 
 
@@ -57,20 +70,23 @@ def plant(gt: dict, old: str, new: str, where: str) -> dict:
     raise ValueError(f"{old!r} not found")
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Render every planted document, or only those named (the others' files stay as committed)."""
     OUT.mkdir(exist_ok=True)
     entries, docx_files = [], []
     for name, slug, what, rule, old, new, where in PLANTS:
+        entries += [{"file": f"{name}.{ext}", "base": slug, "mistake": what, "rule": rule, "planted": new}
+                    for ext in ("docx", "pdf")]
+        if only and name not in only:
+            continue
         gt = plant(load_ground_truth(HERE / "ground_truth" / f"{slug}.json"), old, new, where)
         path = OUT / f"{name}.docx"
         build_docx(gt, path)
         docx_files.append(path)
-        entries += [{"file": f"{name}.{ext}", "base": slug, "mistake": what, "rule": rule, "planted": new}
-                    for ext in ("docx", "pdf")]
     convert_with_libreoffice(docx_files, OUT)
     (OUT / "planted.json").write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(entries)} planted documents to {OUT}")
+    print(f"wrote {len(docx_files)} planted documents (Word and PDF) to {OUT}; {len(entries)} in planted.json")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
