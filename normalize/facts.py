@@ -63,11 +63,10 @@ def derive(doc: Document) -> tuple[list[Fact], list[Fact]]:
     year = doc.meta.fiscal_year
     for table in doc.tables:
         if table.parent is None:
-            taken = set()
-            for fact in _table_facts(doc, table, year):
+            found = list(_table_facts(doc, table, year))
+            for fact in found:
                 (facts if fact.unit == "CNY" else indicators).append(fact)
-                taken.add((fact.row_idx, fact.col_idx))
-            indicators += table_indicators(doc, table, taken)  # counts and rates of any table
+            indicators += table_indicators(doc, table, found)  # counts and rates of any table, labelled
     for i, claim in enumerate(doc.claims):
         if claim.change:  # a difference, not the amount of a line item: it stays a claim
             continue

@@ -40,12 +40,17 @@ COUNTED: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def table_indicators(doc: Document, table: Table, taken: set[tuple[int, int]]) -> list[Fact]:
-    """The table's non-money quantities not already in `taken` (the (row, col) of its facts)."""
+def table_indicators(doc: Document, table: Table, found: list[Fact]) -> list[Fact]:
+    """The table's non-money quantities that are not among `found` (its facts and indicators by
+    line item); those of `found` that are indicators get their row label too."""
     values = {(v.row, v.col): v for v in table_values(table)}
     grid = [[re.sub(r"\s+", "", t) for t in row] for row in covering_text(table)]
     bare_decimals = any(v.unit is None and "." in v.value for v in values.values())
     numeric_rows = {r for r, _ in values} | {r for r, c in _qualified_cells(table)}
+    taken = {(f.row_idx, f.col_idx) for f in found}
+    for f in found:
+        if f.unit != "CNY" and f.row_label is None:
+            f.row_label = _row_label(grid, f.row_idx, f.col_idx) or None
     out = []
     for (row, col), _value, unit, amount in _quantities(table, values, bare_decimals):
         if (row, col) in taken:
