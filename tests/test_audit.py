@@ -179,9 +179,11 @@ def test_real_pdfs_raise_only_the_real_mistakes():
     # Read in 01 by hand: 一般公共服务支出 2106.66 of 2940.05 is 71.65%, printed 71.73% (the four shares
     # add to 100.07%); p.21 says 财政拨款收入支出总计0.3万元 where the 财政拨款收入支出决算总表 (p.12) prints
     # 总计 2,961.68.
-    assert sorted((r, m[:60]) for _, r, m in flagged) == sorted([
-        ("stated_ratio", "share of 一般公共服务支出 in 一般公共预算财政拨款支出: printed 71.73%, recomput"),
-        ("text_total", "上海市普陀区财政局2024年度财政拨款收入支出总计0.3万元 in the text vs 29616800 yuan, 总")])
+    expected = [("stated_ratio", "share of 一般公共服务支出 in 一般公共预算财政拨款支出: printed 71.73%"),
+                ("text_total", "上海市普陀区财政局2024年度财政拨款收入支出总计0.3万元 in the text vs 29616800 yuan")]
+    assert len(flagged) == len(expected)
+    for rule, start in expected:
+        assert any(r == rule and m.startswith(start) for _, r, m in flagged), (rule, flagged)
 
 
 def test_real_budget_as_of_dates_pass():

@@ -280,8 +280,8 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 MIGRATIONS: dict[str, tuple[str, list[str]]] = {
     "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
                 "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
-    "4": ("5", ["ALTER TABLE indicators ADD COLUMN row_label VARCHAR",  # every table quantity, labelled
-                "ALTER TABLE indicators ADD COLUMN column_label VARCHAR"]),
+    "4": ("5", ["ALTER TABLE IF EXISTS indicators ADD COLUMN IF NOT EXISTS row_label VARCHAR",  # table quantities,
+                "ALTER TABLE IF EXISTS indicators ADD COLUMN IF NOT EXISTS column_label VARCHAR"]),  # labelled
 }
 
 
