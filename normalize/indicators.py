@@ -36,8 +36,13 @@ _NUMBERISH = re.compile(r"^[-+≥≤><＞＜=\s\d.,%‰]*$")
 # What an unlabelled count counts, when a label says so; else requests, items, cases: a count.
 # Narrower than prose subjects: "自然人" heads a column of requests, not of people.
 COUNTED: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"分值|得分|自评分|评分|分数|[（(]\d+(?:\.\d+)?分[)）]"), "score"),
     (re.compile(r"人次"), "person_time"), (re.compile(r"人数|人员数|人口数"), "person"), (re.compile(r"户数"), "household"),
 ]
+# A label is short; a long cell beside or above a number is a description (指标解释, 年度总体目标),
+# and a cell with a target or a result ("≥12.00(次)", "可控性100%") is another row's value.
+MAX_LABEL = 40
+_VALUE_TEXT = re.compile(r"[%％≥≤=＝＞＜]")
 
 
 def table_indicators(doc: Document, table: Table, found: list[Fact]) -> list[Fact]:
@@ -48,9 +53,10 @@ def table_indicators(doc: Document, table: Table, found: list[Fact]) -> list[Fac
     bare_decimals = any(v.unit is None and "." in v.value for v in values.values())
     numeric_rows = {r for r, _ in values} | {r for r, c in _qualified_cells(table)}
     taken = {(f.row_idx, f.col_idx) for f in found}
-    for f in found:
+    for f in found:  # indicators by line item: labelled the same way (their period and phase are read)
         if f.unit != "CNY" and f.row_label is None:
             f.row_label = _row_label(grid, f.row_idx, f.col_idx) or None
+            f.column_header = _column_label(grid, numeric_rows, f.row_idx, f.col_idx) or f.column_header
     out = []
     for (row, col), _value, unit, amount in _quantities(table, values, bare_decimals):
         if (row, col) in taken:
@@ -96,7 +102,8 @@ def _row_label(grid: list[list[str]], row: int, col: int) -> str:
     """The row's labels left of the cell, merged cells included, outermost first."""
     labels: list[str] = []
     for text in grid[row][:col]:
-        if text and _LABEL.search(text) and not _NUMBERISH.match(text) and (not labels or labels[-1] != text):
+        if text and _LABEL.search(text) and not _NUMBERISH.match(text) and len(text) <= MAX_LABEL \
+                and (not labels or labels[-1] != text):
             labels.append(text)
     return "|".join(labels)
 
@@ -104,14 +111,16 @@ def _row_label(grid: list[list[str]], row: int, col: int) -> str:
 def _column_label(grid: list[list[str]], numeric_rows: set[int], row: int, col: int) -> str:
     """The headers above the cell's block of number rows, top to bottom, merged cells included."""
     r = row - 1
-    while r >= 0 and r in numeric_rows:
-        r -= 1
     parts: list[str] = []
-    while r >= 0 and r not in numeric_rows:
-        text = grid[r][col]
-        if text and _LABEL.search(text) and (not parts or parts[0] != text):
-            parts.insert(0, text)
-        r -= 1
+    while r >= 0 and not parts:  # a row with no numbers in between (a blank score) is no header
+        while r >= 0 and r in numeric_rows:
+            r -= 1
+        while r >= 0 and r not in numeric_rows:
+            text = grid[r][col]
+            if text and _LABEL.search(text) and len(text) <= MAX_LABEL and not _VALUE_TEXT.search(text) \
+                    and (not parts or parts[0] != text):
+                parts.insert(0, text)
+            r -= 1
     return "|".join(parts)
 
 
