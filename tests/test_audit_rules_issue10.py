@@ -246,3 +246,16 @@ def test_indicator_table_values_with_their_labels():
     got = {(i.row_label, i.column_header): (i.amount, i.unit) for i in indicators if i.table_id == 0}
     assert got[("产出指标|成本指标|“三公经费”控制率", "年度指标值")] == (Decimal(95), "percent")
     assert got[("产出指标|成本指标|“三公经费”控制率", "实际完成值")] == (Decimal("46.58"), "percent")
+
+
+@pytest.mark.parametrize("name", ["yiyang_2023_performance_self_evaluation.docx",
+                                  "yiyang_2023_performance_self_evaluation.pdf"])
+def test_sample_staff_counts_are_labelled_indicators(name):
+    """益阳 2023 基础数据表 (seed 000): 财政供养人员情况(人) — 编制数 60, 2023年实际在职人数 61, 控制率 101.67%."""
+    document = extracted(str(SAMPLES / name))
+    _, indicators = derive(document)
+    table = next(t.index for t in document.tables if (t.title or "").endswith("基础数据表"))
+    got = {i.column_header: (i.amount, i.unit) for i in indicators
+           if i.table_id == table and i.row_label == "财政供养人员情况(人)"}
+    assert got == {"编制数": (Decimal(60), "person"), "2023年实际在职人数": (Decimal(61), "person"),
+                   "控制率": (Decimal("101.67"), "percent")}
