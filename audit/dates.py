@@ -46,7 +46,7 @@ def _as_of(doc: Document) -> list[Check]:
     def fits(y: int) -> bool:
         return y >= first and (last is None or y <= last)
 
-    span = f"{first}" + ("–" + str(last) if last is not None and last != first else "" if last else " or later")
+    span = f"{first} or later" if last is None else f"{first}–{last}" if last != first else f"{first}"
     checks = []
     for i, block in enumerate(doc.blocks):
         for sentence in re.split(r"(?<=[。；;！？])", block.text):

@@ -23,10 +23,11 @@ SCOPE_WORDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"财政拨款"), "fiscal_appropriation"),
 ]
 
-# What makes an amount in one report the same quantity as one in another: the same department,
-# period, category, phase, direction and fund scope. Extend here (statement, breakdown) and
-# nowhere else: `across_documents` groups by exactly these.
-COMPARABLE_KEY = ("department", "period_year", "category_code", "phase", "direction", "fund_scope")
+# What makes an amount in one report the same quantity as one in another: the same department
+# (of the same region: "区医疗保障局" is one per district), period, category, phase, direction and
+# fund scope. Extend here (statement, breakdown) and nowhere else: `across_documents` groups by
+# exactly these.
+COMPARABLE_KEY = ("region_code", "department", "period_year", "category_code", "phase", "direction", "fund_scope")
 
 
 def scope_of(text: str | None) -> str:

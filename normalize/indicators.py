@@ -58,7 +58,7 @@ def table_indicators(doc: Document, table: Table, found: list[Fact]) -> list[Fac
             f.row_label = _row_label(grid, f.row_idx, f.col_idx) or None
             f.column_header = _column_label(grid, numeric_rows, f.row_idx, f.col_idx) or f.column_header
     out = []
-    for (row, col), _value, unit, amount in _quantities(table, values, bare_decimals):
+    for (row, col), unit, amount in _quantities(table, values, bare_decimals):
         if (row, col) in taken:
             continue
         row_label = _row_label(grid, row, col)
@@ -77,21 +77,22 @@ def table_indicators(doc: Document, table: Table, found: list[Fact]) -> list[Fac
 
 
 def _quantities(table: Table, values: dict[tuple[int, int], CellValue],
-                bare_decimals: bool) -> Iterable[tuple[tuple[int, int], str, str, Decimal]]:
+                bare_decimals: bool) -> Iterable[tuple[tuple[int, int], str, Decimal]]:
+    """(cell, normalized unit, amount) of every non-money quantity; a target's comparison (≥) is not kept."""
     for key, v in sorted(values.items()):
         if v.unit_normalized == "CNY":
             continue
         if v.unit_normalized is not None:
-            yield key, v.value, v.unit_normalized, Decimal(v.value_normalized)
+            yield key, v.unit_normalized, Decimal(v.value_normalized)
         elif v.unit is None and "." not in v.value and not bare_decimals:
-            yield key, v.value, "count", Decimal(v.value)
+            yield key, "count", Decimal(v.value)
     for key, m in _qualified_cells(table):
         if key not in values:
             unit = lookup(m.group("unit")) if m.group("unit") else None
             if unit is None and m.group("unit") is None and bare_decimals:
                 continue
             amount = parse_number(m.group("num")) * (unit.factor if unit else 1)
-            yield key, m.group("num"), unit.normalized if unit else "count", Decimal(plain(amount))
+            yield key, unit.normalized if unit else "count", Decimal(plain(amount))
 
 
 def _qualified_cells(table: Table) -> list[tuple[tuple[int, int], re.Match]]:
