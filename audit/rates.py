@@ -25,20 +25,23 @@ class Definition:
     name: str  # as a reviewer writes it
     numerator: str
     denominator: str
+    fallback: bool = False  # used only when the sentence states no amount for the standard ones
 
 
 def _d(text: str) -> Definition:
-    num, den = text.split("/")
-    return Definition(text, num, den)
+    num, den = text.rstrip("?").split("/")
+    return Definition(text.rstrip("?"), num, den, fallback=text.endswith("?"))
 
 
-# Rate name (the words before the percentage) → its standard definitions.
+# Rate name (the words before the percentage) → its standard definitions; "?" marks a fallback:
+# 执行率 is 执行 ÷ 全年预算, and ÷ 年初预算 only where the report states no 全年预算 (or names
+# 年初: 完成年初预算的 X%).
 RATES: list[tuple[re.Pattern[str], list[Definition]]] = [
     (re.compile(r"预算控制率"), [_d("final/initial"), _d("actual/initial"), _d("actual/final")]),
-    (re.compile(r"预算调整率|调整率"), [_d("adjustment/initial"), _d("adjustment/final")]),
+    (re.compile(r"预算调整率|调整率"), [_d("adjustment/initial"), _d("adjustment/final?")]),
     (re.compile(r"完成年初预算的"), [_d("actual/initial")]),
-    (re.compile(r"执行率|支付率|完成率|完成(?:全年)?预算的|到位率"), [_d("actual/final"), _d("actual/initial")]),
-    (re.compile(r"控制率"), [_d("actual/initial"), _d("actual/final")]),
+    (re.compile(r"执行率|支付率|完成率|完成(?:全年)?预算的|到位率"), [_d("actual/final"), _d("actual/initial?")]),
+    (re.compile(r"控制率"), [_d("actual/initial"), _d("actual/final?")]),
 ]
 
 

@@ -148,7 +148,7 @@ def _rate(claim: Claim, before: list[Claim], stem: str, text: str) -> Check:
     tried = []
     for d in defs:
         nums, dens = by_role.get(d.numerator), by_role.get(d.denominator)
-        if nums and dens and nums[-1] is not dens[0]:
+        if nums and dens and nums[-1] is not dens[0] and not (d.fallback and tried):
             tried.append((d.name, nums[-1], dens[0] if d.denominator == "initial" else dens[-1]))
     if not tried:  # no amount named by its role: the first stated is the budget, the last the actual
         tried = [("actual/budget", amounts[-1], amounts[0])]

@@ -42,6 +42,19 @@ def test_rate_rounded_or_truncated(rate, status):
     assert [c.status for c in by_rule(d, "stated_ratio")] == [status]
 
 
+@pytest.mark.parametrize(("rate", "status"), [("83.33%", "pass"), ("100%", "fail")])
+def test_execution_rate_is_over_the_full_year_budget_when_one_is_stated(rate, status):
+    """1000 ÷ 1200 = 83.33%; 1000 ÷ 年初 1000 = 100% is not the 执行率 when a 全年预算 is stated."""
+    d = doc(f"年初预算1000.00万元，全年预算数1200.00万元，预算执行1000.00万元，预算执行率{rate}。")
+    assert [c.status for c in by_rule(d, "stated_ratio")] == [status]
+
+
+def test_execution_rate_over_the_initial_budget_when_only_that_is_stated():
+    """丰南区 2023 (seed 003): 年初预算安排10710.15万元，年末支出9968.66万元，预算执行率93.08%."""
+    d = doc("该部门2023年年初预算安排10710.15万元，年末支出9968.66万元，预算执行率93.08%。")
+    assert [c.status for c in by_rule(d, "stated_ratio")] == ["pass"]
+
+
 def test_completion_of_the_initial_budget_uses_the_initial_budget():
     """上海市普陀区财政局 2024 决算 p.21: 2940.05 ÷ 2993.92 = 98.20%."""
     d = doc("一般公共预算财政拨款支出年初预算为2993.92万元，支出决算为2940.05万元，完成年初预算的98.20%。")
