@@ -160,9 +160,9 @@ def _rate(claim: Claim, before: list[Claim], stem: str, text: str) -> Check:
     failed = [c for c in checks if c.status == "fail"]
     if not failed:
         return checks[0]
-    worst = min(failed, key=lambda c: abs(c.expected - c.actual))
-    worst.message += f" — no standard definition of the rate gives it (tried {', '.join(n for n, _, _ in tried)})"
-    return worst
+    closest = min(failed, key=lambda c: abs(c.expected - c.actual))
+    closest.message += f" — no standard definition of the rate gives it (tried {', '.join(n for n, _, _ in tried)})"
+    return closest
 
 
 def _growth(claim: Claim, before: list[Claim]) -> Check:
