@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from fiscaldocs.audit.model import Check, Side, half_unit
+from fiscaldocs.audit.scope import COMPARABLE_KEY, fact_scope, scope_of
 from fiscaldocs.normalize.facts import Fact, derive
 from fiscaldocs.normalize.units import BY_PRINTED
 
@@ -40,9 +41,12 @@ def claims_against_tables(doc: Document, facts: list[Fact] | None = None) -> lis
         if f.source_kind != "text" or not f.category_code:
             continue
         rivals = tables.get((f.category_code, f.period_year, f.phase, f.direction))
+        claim = doc.claims[f.claim_idx]
+        named = scope_of(claim.sentence[: claim.sentence.find(claim.text)] if claim.text in claim.sentence else "")
+        if rivals and named != "all":  # "一般公共预算…支出X万元" against the statement of that scope only
+            rivals = [r for r in rivals if fact_scope(r, doc.tables[r.table_id].title) == named]
         if not rivals:
             continue
-        claim = doc.claims[f.claim_idx]
         tol = half_unit(claim.value) * BY_PRINTED[claim.unit].factor
         close = [r for r in rivals if abs(r.amount - f.amount) <= tol + _table_tolerance(doc, r)]
         best = close[0] if close else min(rivals, key=lambda r: abs(r.amount - f.amount))
@@ -64,31 +68,40 @@ def _table_tolerance(doc: Document, fact: Fact) -> Decimal:
 
 
 ACROSS_SQL = """
-SELECT f.doc_id, d.title, f.region_code, f.period_year, f.category_code, f.phase, f.direction,
-       f.amount_yuan, f.page, f.table_id, f.row_idx, f.col_idx, f.claim_idx
+SELECT f.doc_id, d.title, d.region_code, d.department, f.period_year, f.category_code, f.phase, f.direction, t.title,
+       f.amount_yuan, f.page, f.table_id, f.row_idx, f.col_idx
 FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
-WHERE f.category_code IS NOT NULL AND f.region_code IS NOT NULL AND f.period_year IS NOT NULL
+JOIN doc_tables t ON t.doc_id = f.doc_id AND t.table_id = f.table_id
+WHERE f.category_code IS NOT NULL AND d.department IS NOT NULL AND f.period_year IS NOT NULL
 """
 
 
 def across_documents(con) -> list[Check]:
-    """The same region, year, item, phase and direction in two reports: the amounts agree. Reads the
-    warehouse (one document per report) and compares every pair of reports once."""
-    groups: dict[tuple, dict[str, tuple]] = defaultdict(dict)
+    """The same quantity (`scope.COMPARABLE_KEY`: region and department, period, category, phase, direction,
+    fund scope) in two reports agrees. Reads the warehouse (one document per report) and compares
+    every pair of reports once. A report may print one quantity in several statements of that
+    scope; two reports agree when they share a printed amount."""
+    groups: dict[tuple, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     for row in con.execute(ACROSS_SQL).fetchall():
-        doc_id, title, region, year, code, phase, direction, amount, page, table, r, c, _ = row
-        groups[(region, year, code, phase, direction)].setdefault(doc_id, (title, amount, page, table, r, c))
+        doc_id, title, region, department, year, code, phase, direction, table_title, amount, page, table, r, c = row
+        values = {"region_code": region, "department": department, "period_year": year, "category_code": code,
+                  "phase": phase, "direction": direction, "fund_scope": scope_of(table_title)}
+        groups[tuple(values[k] for k in COMPARABLE_KEY)][doc_id].append((title, amount, page, table, r, c))
     checks = []
-    for (region, year, code, phase, _direction), docs in groups.items():
+    for key, docs in groups.items():
         if len(docs) < 2:
             continue
+        values = dict(zip(COMPARABLE_KEY, key, strict=True))
         items = sorted(docs.items())
-        (d1, (t1, a1, p1, tb1, r1, c1)) = items[0]
-        for d2, (t2, a2, p2, tb2, r2, c2) in items[1:]:
-            ok = a1 == a2
+        d1, first = items[0]
+        for d2, second in items[1:]:
+            shared = {a for _, a, *_ in first} & {a for _, a, *_ in second}
+            (t1, a1, p1, tb1, r1, c1) = next((x for x in first if x[1] in shared), first[0])
+            (t2, a2, p2, tb2, r2, c2) = next((x for x in second if x[1] in shared), second[0])
             checks.append(Check(
-                "across_documents", "pass" if ok else "fail",
-                f"{code} {year} {phase} in {region}: {a1} yuan in “{t1}” vs {a2} yuan in “{t2}”",
+                "across_documents", "pass" if shared else "fail",
+                f"{values['category_code']} {values['period_year']} {values['phase']} ({values['fund_scope']}) of "
+                f"{values['department']}: {a1} yuan in “{t1}” vs {a2} yuan in “{t2}”",
                 expected=a1, actual=a2, tolerance=Decimal(0), doc_id=d2,
                 sides=[Side("table", page=p1, table=tb1, row=r1, col=c1, doc_id=d1),
                        Side("table", page=p2, table=tb2, row=r2, col=c2, doc_id=d2)]))

@@ -15,9 +15,11 @@ def half_unit(printed: str) -> Decimal:
 
 
 def compare(rule: str, expected: Decimal, actual: Decimal, tolerance: Decimal, sides: list[Side],
-            what: str, unit: str = "") -> Check:
-    """pass when |expected − actual| ≤ tolerance, else fail, with the message in plain words."""
-    ok = abs(expected - actual) <= tolerance
+            what: str, unit: str = "", truncated: Decimal | None = None) -> Check:
+    """pass when |expected − actual| ≤ tolerance (rounding), or, with `truncated` (one unit of the
+    last printed digit, plus what the inputs' rounding propagates), when the printed figure is
+    the recomputed one cut off: 0 ≤ expected − actual < truncated; else fail, in plain words."""
+    ok = abs(expected - actual) <= tolerance or (truncated is not None and 0 <= expected - actual < truncated)
     message = (f"{what}: printed {actual}{unit}, recomputed {_fmt(expected)}{unit}"
                + ("" if ok else f" (off by {_fmt(abs(expected - actual))}{unit}, tolerance {_fmt(tolerance)})"))
     return Check(rule, "pass" if ok else "fail", message, expected, actual, tolerance, sides)

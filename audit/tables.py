@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from decimal import Decimal
 
 from fiscaldocs.audit.model import Check, Side, compare, half_unit
@@ -103,6 +104,14 @@ def _code_totals(table: Table, items, values) -> list[Check]:
     if not coded:
         return []
     checks = []
+    rows_of = Counter(code for _, code, _ in coded)
+    for code in sorted(c for c, n in rows_of.items() if n > 1):
+        # "301 | 2 | 津贴补贴": a 款 code printed without its leading zero joins to its 类's code;
+        # the hierarchy is ambiguous, and adding up the wrong rows would be our false alarm.
+        checks.append(Check("table_total", "skipped", f"{code} is printed on {rows_of[code]} rows: "
+                            "the code hierarchy is ambiguous (a code cell lost its leading zero?)",
+                            sides=[Side("table", page=table.page, table=table.index)]))
+    coded = [(row, code, cols) for row, code, cols in coded if rows_of[code] == 1]
     for row, code, cols in coded:
         children = [r for r, c, _ in coded if len(c) == len(code) + 2 and c.startswith(code)]
         if children:

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from fiscaldocs.audit.model import Check, Side, compare, half_unit
+from fiscaldocs.audit.rates import definitions, role
 from fiscaldocs.normalize.claims import Claim, _sentence_bounds
 
 from fiscaldocs.model import BlockKind, Document, ReportKind
@@ -15,7 +16,7 @@ from fiscaldocs.model import BlockKind, Document, ReportKind
 _SHARE = re.compile(r"占(?P<base>[^，,。；;：:]*?)(?:的)?(?:比(?:重|例|率)?)?(?:为|是)?\s*$")
 # A base that names no particular line ("占6.38%", "占总支出的"): the total being broken down.
 _GENERIC_BASE = re.compile(r"(?:本年|全年)?总?(?:支出|收入|经费|资金)?(?:总额|合计|总计|总数)?")
-_RATE = re.compile(r"(?P<kind>执行率|完成率|控制率|到位率|支付率|完成(?:年初)?预算的|预算执行率)(?:为|是|达到?)?\s*$")
+_RATE = re.compile(r"(?P<kind>执行率|完成率|控制率|调整率|到位率|支付率|完成(?:年初|全年)?预算的)(?:为|是|达到?)?\s*$")
 _GROWTH = re.compile(r"(?:增长|下降|增幅|降幅|上升|减少)(?:了)?\s*$")
 _BUDGET_WORDS = re.compile(r"预算|批复|安排|计划|年初|收入|到位|下达")
 _ACTUAL_WORDS = re.compile(r"决算|支出|执行|实际|完成|使用")
@@ -38,7 +39,7 @@ def audit_text(doc: Document) -> list[Check]:
             if _SHARE.search(stem) and not claim.change:
                 checks.append(_share(claim, claims[:i], text, doc))
             elif _RATE.search(stem):
-                checks.append(_rate(claim, claims[:i], stem))
+                checks.append(_rate(claim, claims[:i], stem, text))
             elif claim.change and _GROWTH.search(stem):
                 checks.append(_growth(claim, claims[:i]))
         checks += _comparatives(doc, block_idx, claims, by_block.get(block_idx - 1, []))
@@ -71,9 +72,11 @@ def _ratio_check(rule: str, claim: Claim, num: Claim, den: Claim, what: str) -> 
     ratio = a / b * 100
     ha = half_unit(num.value) * Decimal(num.value_normalized) / Decimal(num.value) if Decimal(num.value) else Decimal(0)
     hb = half_unit(den.value) * b / Decimal(den.value) if Decimal(den.value) else Decimal(0)
-    tolerance = half_unit(claim.value) + 100 * (ha / b + a * hb / (b * b))
+    propagated = 100 * (ha / b + a * hb / (b * b))
+    tolerance = half_unit(claim.value) + propagated
+    # 99.86% printed for 99.868%: reports truncate as well as round
     return compare(rule, ratio, Decimal(claim.value_normalized), tolerance, [_side(claim), _side(num), _side(den)],
-                   what, "%")
+                   what, "%", truncated=2 * half_unit(claim.value) + propagated)
 
 
 def _money(claims: list[Claim]) -> list[Claim]:
@@ -129,28 +132,37 @@ def _enumeration_total(part: Claim, before: list[Claim], text: str) -> Claim | N
     return same[0] if same else None
 
 
-_BUDGET_SUBJECT = re.compile(r"(?:预算|批复|安排|计划|下达)(?:数|额|资金)?$|年初|(?:收入|到位)(?:共计|合计)?$")
-_ACTUAL_SUBJECT = re.compile(r"决算|执行|实际|完成|使用|支出(?:共计|合计|数)?$")
-
-
-def _rate(claim: Claim, before: list[Claim], stem: str) -> Check:
-    """执行率 = actual ÷ the budget in force (the last one stated: 全年预算 after 年初预算);
-    完成(年初)预算的 X% and 控制率 = actual ÷ the first budget stated; amounts from the sentence."""
+def _rate(claim: Claim, before: list[Claim], stem: str, text: str) -> Check:
+    """A named rate against each standard definition of its name (`audit/rates.py`): passes when
+    one of them gives the printed figure, rounded or truncated; amounts from the sentence."""
     amounts = [c for c in _same_sentence(_money(before), claim.sentence)
                if c.unit_normalized == "CNY" and not (c.subject and "结余" in c.subject)]
-    if len(amounts) < 2:
+    defs = definitions(stem)
+    if len(amounts) < 2 or not defs:
         return Check("stated_ratio", "skipped", f"rate {claim.text}: the budget and the actual are not both stated",
                      sides=[_side(claim)])
-    budgets = [c for c in amounts if c.subject and _BUDGET_SUBJECT.search(c.subject)
-               and not re.search(r"决算|执行|实际", c.subject)]
-    if not budgets:
-        budgets = [amounts[0]]
-    budget = budgets[-1] if "执行率" in stem else budgets[0]
-    actual = next((c for c in reversed(amounts) if c is not budget and c.subject and _ACTUAL_SUBJECT.search(c.subject)),
-                  amounts[-1])
-    if actual is budget:
-        return Check("stated_ratio", "skipped", f"rate {claim.text}: only one amount stated", sides=[_side(claim)])
-    return _ratio_check("stated_ratio", claim, actual, budget, f"rate {claim.subject or ''}".strip())
+    by_role: dict[str, list[Claim]] = {}
+    for c in amounts:
+        if (r := role(_clause_before(text, c))) is not None:  # the words before it, 全年 included
+            by_role.setdefault(r, []).append(c)
+    tried = []
+    for d in defs:
+        nums, dens = by_role.get(d.numerator), by_role.get(d.denominator)
+        if nums and dens and nums[-1] is not dens[0] and not (d.fallback and tried):
+            tried.append((d.name, nums[-1], dens[0] if d.denominator == "initial" else dens[-1]))
+    if not tried:  # no amount named by its role: the first stated is the budget, the last the actual
+        tried = [("actual/budget", amounts[-1], amounts[0])]
+    checks = [_ratio_check("stated_ratio", claim, num, den, f"rate {claim.subject or ''} as {name}".strip())
+              for name, num, den in tried]
+    passed = next((c for c in checks if c.status == "pass"), None)
+    if passed:
+        return passed
+    failed = [c for c in checks if c.status == "fail"]
+    if not failed:
+        return checks[0]
+    closest = min(failed, key=lambda c: abs(c.expected - c.actual))
+    closest.message += f" — no standard definition of the rate gives it (tried {', '.join(n for n, _, _ in tried)})"
+    return closest
 
 
 def _growth(claim: Claim, before: list[Claim]) -> Check:
@@ -266,8 +278,8 @@ def _years(doc: Document) -> list[Check]:
             checks.append(Check("dates_and_years", "fail",
                                 f"signed {published.isoformat()}, before the end of the fiscal year {year} it reports on",
                                 sides=[Side("text", text=doc.meta.published_date)]))
-    for i, block in enumerate(doc.blocks):
-        if block.kind in (BlockKind.TITLE, BlockKind.HEADING):
+    for i, block in enumerate(doc.blocks):  # headings: `stale_heading` (audit/dates.py), a fail
+        if block.kind is BlockKind.TITLE:
             _stale(checks, block.text, year, Side("text", page=block.page, block=i, text=block.text[:80]))
     for table in doc.tables:
         if table.title:

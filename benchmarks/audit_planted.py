@@ -29,6 +29,7 @@ KNOWN = {
     ("yiyang_2023_performance_self_evaluation_unruled", "95% is dated 2024"),
     ("ningxiang_2024_performance_self_evaluation", "268.07元"),
     ("01_putuo_caizhengju_2024_bumen_juesuan", "share of 一般公共服务支出"),
+    ("01_putuo_caizhengju_2024_bumen_juesuan", "上海市普陀区财政局2024年度财政拨款收入支出总计0.3万元"),
 }
 
 

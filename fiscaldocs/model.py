@@ -243,6 +243,7 @@ class Fact:
     claim_idx: int | None
     page: int | None
     column_header: str | None
+    row_label: str | None = None  # indicators from tables: the row's labels, outermost first, "|"-joined
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from fiscaldocs.normalize.numbers import asciify, parse_number, plain
-from fiscaldocs.normalize.units import BY_PRINTED, lookup
+from fiscaldocs.normalize.units import BARE_MAGNITUDES, BY_PRINTED, bare_magnitude_unit, lookup
 
 from fiscaldocs.model import Claim
 
@@ -33,6 +33,7 @@ _GUARDS = {
     "条": r"(?!例|件|款)",
     "元": r"(?!素|旦)",
     "万": rf"(?![{_CJK}A-Za-z])",  # bare 万 only at a clause end: "1723.2万，"
+    "亿": rf"(?![{_CJK}A-Za-z])",
     "天": r"(?!然|津)",
     "张": r"(?!贴)",
     "批": r"(?!复|准)",
@@ -116,12 +117,15 @@ def _claim(text: str, ascii_text: str, m: re.Match, block: int, page: int | None
         after = text[end:end + 2]
         qualifier = next((q for word, q in _SUFFIX_QUALIFIERS if after.startswith(word)), qualifier)
     s0, s1 = _sentence_bounds(text, start, end)
+    subject = _subject(text, s0, start)
+    if unit_printed in BARE_MAGNITUDES:  # "参保人数达85.92万，": people, not yuan
+        unit = bare_magnitude_unit(unit_printed, subject)
     stem = _strip_qualifier(text[s0:start].rstrip())
     change = "increase" if _INCREASE.search(stem) else "decrease" if _DECREASE.search(stem) else None
     value_text = (sign or "") + asciify(printed_value).replace(",", "") if not m.group("cn") else printed_value
     return Claim(
         block=block, page=page, start=start, end=end, text=text[start:end], sentence=text[s0:s1].strip(),
-        subject=_subject(text, s0, start), value=value_text, unit=unit_printed,
+        subject=subject, value=value_text, unit=unit_printed,
         value_normalized=plain(number * unit.factor), unit_normalized=unit.normalized,
         qualifier=qualifier, year=_year(ascii_text[s0:start], fiscal_year), change=change,
     )

@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 
 from fiscaldocs.normalize.categories import CategoryMatch, line_items, map_label
+from fiscaldocs.normalize.indicators import table_indicators
 from fiscaldocs.normalize.table_values import covering_text, table_values
 
 from fiscaldocs.model import Document, Fact, ReportKind, Table
@@ -62,8 +63,10 @@ def derive(doc: Document) -> tuple[list[Fact], list[Fact]]:
     year = doc.meta.fiscal_year
     for table in doc.tables:
         if table.parent is None:
-            for fact in _table_facts(doc, table, year):
+            found = list(_table_facts(doc, table, year))
+            for fact in found:
                 (facts if fact.unit == "CNY" else indicators).append(fact)
+            indicators += table_indicators(doc, table, found)  # counts and rates of any table, labelled
     for i, claim in enumerate(doc.claims):
         if claim.change:  # a difference, not the amount of a line item: it stays a claim
             continue

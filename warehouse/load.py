@@ -100,8 +100,8 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
          f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, f.column_header] for f in facts])
     _many(con, "indicators", [
         [f.fact_id, doc_id, region, f.fiscal_year, f.period_year, f.phase, f.line_item, f.category_code,
-         f.amount, f.unit, f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page]
-        for f in indicators])
+         f.amount, f.unit, f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, f.row_label,
+         f.column_header] for f in indicators])
     insert_checks(con, processed.checks)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -136,8 +136,12 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("line_item", "VARCHAR", "what is measured, as printed"),
         ("category_code", "VARCHAR", "category where the line maps"),
         ("value", QUANTITY, "value in the normalized unit"),
-        ("unit", "VARCHAR", "person | person_time | percent | percentage_point | count | score | …"),
+        ("unit", "VARCHAR", "person | person_time | household | percent | percentage_point | count | score | …"),
         *_PROVENANCE,
+        ("row_label", "VARCHAR", "table cells: the row's labels, outermost first, joined by | "
+                                 "(三、本年度办理结果|（一）予以公开)"),
+        ("column_label", "VARCHAR", "table cells: the column's headers, top to bottom, joined by | "
+                                    "(申请人情况|法人或其他组织|商业企业)"),
     ], ""),
     "checks": ("Results of consistency checks on the numbers (filled by the audit stage).", [
         ("check_id", "VARCHAR PRIMARY KEY", "deterministic id"),
@@ -289,6 +293,8 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 MIGRATIONS: dict[str, tuple[str, list[str]]] = {
     "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
                 "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
+    "4": ("5", ["ALTER TABLE IF EXISTS indicators ADD COLUMN IF NOT EXISTS row_label VARCHAR",  # table quantities,
+                "ALTER TABLE IF EXISTS indicators ADD COLUMN IF NOT EXISTS column_label VARCHAR"]),  # labelled
 }
 
 

@@ -4,7 +4,7 @@ Each planted document is a ground-truth copy with one deliberate error, rendered
 (Word by python-docx, PDF by LibreOffice). `planted/planted.json` says what was planted where and
 which rule should catch it. Developer tool (needs LibreOffice for the PDFs); outputs are committed.
 
-    .venv/bin/python sample_docs/tools/plant.py
+    .venv/bin/python sample_docs/tools/plant.py [NAME ...]   # all, or only the plants named
 """
 
 from __future__ import annotations
@@ -50,6 +50,28 @@ PLANTS = [
      "stated_ratio", "完成预算的5.8%", "完成预算的58%", "paragraph",
      {"sentence": "2021年度“三公”经费财政拨款支出预算为15.5万元，调整预算数为0.9万元，支出决算为0.9万元，完成预算的58%，其中：",
       "pdf_page": 8}),
+    # issue 10: the rules added for an audit a reviewer trusts
+    ("wrong_text_total", "yiyang_2023_performance_self_evaluation",
+     "a text total of 0: 基金总收入199910万元 → 0万元 (the fund table says 收入合计 199910)",
+     "text_total", "基金总收入199910万元", "基金总收入0万元", "paragraph",
+     {"sentence": "2023年，全市城职基本医疗保险基金总收入0万元，其中：个人账户基金收入58588万元；"
+                   "全市城职基本基金支出163013万元，其中：个人账户基金支出60343万元。", "pdf_page": 3}),
+    ("stale_as_of", "ningxiang_2024_performance_self_evaluation",
+     "last year's 截至 date in a report on 2024: 截止2024年12月 → 截止2023年12月",
+     "as_of_date", "截止2024年12月", "截止2023年12月", "paragraph",
+     {"sentence": "本部门编制数48人，截止2023年12月，在职在编人数40人，其中：局机关9人，二级机构31人；临聘人员1人。",
+      "pdf_page": 1}),
+    ("stale_heading", "heshan_2021_final_accounts",
+     "a stale year in a section heading: 关于2021年度预算绩效情况 → 关于2020年度",
+     "stale_heading", "十四、关于2021年度预算绩效情况的说明", "十四、关于2020年度预算绩效情况的说明", "paragraph",
+     {"sentence": "十四、关于2020年度预算绩效情况的说明", "pdf_page": 9}),
+    ("wrong_control_rate", "yiyang_2023_performance_self_evaluation",
+     "a wrong 预算控制率 (全年预算 ÷ 年初预算): 161.07% → 116.07%",
+     "stated_ratio", "预算控制率为161.07%", "预算控制率为116.07%", "paragraph",
+     {"sentence": "预算控制率略微偏高：2023年年初一般公共预算1069.87万元，调整追加预算653.33万元，全年一般公共预算收入"
+                   "1723.2万元，预算控制率为116.07%，调整原因主要为：1.年中追加增人增资、年终绩效考核奖励、补发事业单位"
+                   "基础绩效奖励等多项资金共计127.33万元；2.年中省医保局拨付医疗保障服务能力提升专项工作经费346万元；"
+                   "3.追加基金征缴奖励130万元；4.追加拨付因搬迁导致办公楼维修费用50万元。", "pdf_page": 7}),
 ]
 
 
@@ -86,21 +108,24 @@ def located(at: dict, ext: str) -> dict:
     return out | ({"page": at["pdf_page"]} if ext == "pdf" else {})
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Render every planted document, or only those named (the others' files stay as committed)."""
     OUT.mkdir(exist_ok=True)
     entries, docx_files = [], []
     for name, slug, what, rule, old, new, where, at in PLANTS:
+        entries += [{"file": f"{name}.{ext}", "base": slug, "mistake": what, "rule": rule, "planted": new,
+                     "at": located(at, ext), "also_flagged": at.get("also", [])}
+                    for ext in ("docx", "pdf")]
+        if only and name not in only:
+            continue
         gt = plant(load_ground_truth(HERE / "ground_truth" / f"{slug}.json"), old, new, where, at)
         path = OUT / f"{name}.docx"
         build_docx(gt, path)
         docx_files.append(path)
-        entries += [{"file": f"{name}.{ext}", "base": slug, "mistake": what, "rule": rule, "planted": new,
-                     "at": located(at, ext), "also_flagged": at.get("also", [])}
-                    for ext in ("docx", "pdf")]
     convert_with_libreoffice(docx_files, OUT)
     (OUT / "planted.json").write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(entries)} planted documents to {OUT}")
+    print(f"wrote {len(docx_files)} planted documents (Word and PDF) to {OUT}; {len(entries)} in planted.json")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
