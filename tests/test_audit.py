@@ -163,9 +163,9 @@ SEED_PASSES = {
     # 001: 基本支出505.42万元 of 支出7919.57万元 = 6.3819%
     "heshan_2021_final_accounts": ("stated_ratio", "share of 基本支出 in 支出: printed 6.38%"),
     # 002: 大病互助保险管理经费 收入15.00万元，支出15.00万元，执行率为100.00%
-    "huaihua_2022_project_self_evaluation": ("stated_ratio", "rate 执行率: printed 100%"),
+    "huaihua_2022_project_self_evaluation": ("stated_ratio", "rate 执行率 as actual/budget: printed 100%"),
     # 003: 年初预算安排10710.15万元，年末支出9968.66万元 → 93.0768%
-    "fengnan_2023_fiscal_evaluation": ("stated_ratio", "rate 预算执行率: printed 93.08%"),
+    "fengnan_2023_fiscal_evaluation": ("stated_ratio", "rate 预算执行率 as actual/initial: printed 93.08%"),
     # 004: 基本支出842.12万元 of 总支出1242.67万元 = 67.767%
     "ningxiang_2024_performance_self_evaluation": ("stated_ratio", "share of 基本支出 in 总支出: printed 67.77%"),
 }

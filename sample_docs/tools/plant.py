@@ -28,7 +28,7 @@ OUT = HERE.parent / "tests" / "planted"  # test fixtures: the main job ingests s
 PLANTS = [
     ("wrong_total", "yiyang_2023_performance_self_evaluation", "a wrong total: 收入合计 199910 → 199990",
      "table_total", "199910", "199990", "cell",
-     {"table": 2, "row": 2, "col": 3, "pdf_page": 12, "also": ["balance_identity"]}),
+     {"table": 2, "row": 2, "col": 3, "pdf_page": 12, "also": ["balance_identity", "text_total"]}),
     ("swapped_ratio", "yiyang_2023_performance_self_evaluation", "a swapped share: 24.66% → 66.24%",
      "stated_ratio", "占基本支出的24.66%", "占基本支出的66.24%", "paragraph",
      {"sentence": "本年一般公共预算支出中基本支出1377.2万元，其中：日常公用经费339.62万元，占基本支出的66.24%。",
