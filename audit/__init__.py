@@ -11,6 +11,7 @@ Rules (README "Audits" explains each with an example):
   unit_sanity                    an amount whose unit is implausible beside the rest (audit/text.py)
   dates_and_years                placeholders, signature before the year's end, later years (audit/text.py)
   claim_vs_table                 a sentence against a table of the same document (audit/cross.py)
+  statement_agreement            an amount printed by several statements agrees (audit/statements.py)
   across_documents               the same item in two reports (audit/cross.py, on the warehouse)
 """
 
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 from fiscaldocs.audit.cross import across_documents, claims_against_tables
 from fiscaldocs.audit.model import Check
+from fiscaldocs.audit.statements import statement_agreement
 from fiscaldocs.audit.tables import audit_tables
 from fiscaldocs.audit.text import audit_text
+from fiscaldocs.normalize.facts import derive
 
 from fiscaldocs.model import Document, Status
 from fiscaldocs.versions import stage_digest
@@ -32,7 +35,9 @@ def audit_document(doc: Document, facts: list | None = None) -> list[Check]:
     """All per-document rules; `facts`: `normalize.facts.derive(doc)`'s, when the caller has them."""
     if doc.status is not Status.OK:
         return []
-    return audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts)
+    if facts is None:
+        facts, _ = derive(doc)
+    return audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts) + statement_agreement(doc, facts)
 
 
 __all__ = ["AUDIT_VERSION", "Check", "audit_document", "across_documents"]
