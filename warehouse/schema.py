@@ -362,8 +362,8 @@ MIGRATIONS: dict[str, tuple[str, list[str]]] = {
     "4": ("5", ["DROP VIEW IF EXISTS v_spending", "DROP VIEW IF EXISTS v_sangong",
                 "DROP VIEW IF EXISTS v_medical_insurance_fund", "DROP VIEW IF EXISTS v_table_amounts",
                 "DROP VIEW IF EXISTS v_document_summary", "DROP VIEW IF EXISTS v_check_failures",
-                "DROP TABLE IF EXISTS facts", "DROP TABLE IF EXISTS indicators", "DELETE FROM checks",
-                "ALTER TABLE doc_tables ADD COLUMN statement VARCHAR",
+                "DROP TABLE IF EXISTS facts", "DROP TABLE IF EXISTS indicators", "DROP TABLE IF EXISTS checks",
+                "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS statement VARCHAR",
                 "UPDATE documents SET normalize_version = NULL, audit_version = NULL"]),
 }
 
