@@ -244,3 +244,30 @@ def test_a_disagreement_between_statements_is_a_failed_check(staged_real):
     # expected: the canonical printing (支出决算表, which prints the whole 类/款/项 hierarchy); actual: the other
     assert (failed[0].expected, failed[0].actual) == (Decimal("21606600"), Decimal("21066600"))
     assert {s.table for s in failed[0].sides} == {1, 3}  # 收入支出决算总表 vs 支出决算表
+
+
+def test_a_schema_4_warehouse_is_migrated_and_its_documents_renormalized(tmp_path):
+    from fiscaldocs.warehouse.publish import staged
+    from fiscaldocs.warehouse.runs import loaded_documents
+    from fiscaldocs.warehouse.schema import _DIMENSIONS, TABLES
+
+    added = {c for c, _, _ in _DIMENSIONS} | {"category_known", "statement"}  # what schema 5 added
+    db = tmp_path / "v4.duckdb"
+    with duckdb.connect(str(db)) as con:  # schema 4: today's tables without the added columns, with rows
+        con.execute("CREATE TABLE warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute("INSERT INTO warehouse_meta VALUES ('schema_version', '4')")
+        for name, (_, columns, constraint) in TABLES.items():
+            cols = ", ".join(f"{c} {t}" for c, t, _ in columns if c not in added or name not in ("facts", "indicators", "doc_tables"))
+            con.execute(f"CREATE TABLE {name} ({cols}{', ' + constraint if constraint else ''})")
+        con.execute("INSERT INTO documents (doc_id, file_name, status, extractor_version, normalize_version, "
+                    "audit_version) VALUES ('abc', 'old.pdf', 'ok', 'x1', 'n1', 'a1')")
+        con.execute("INSERT INTO facts (fact_id, doc_id, amount_yuan) VALUES ('f', 'abc', 4)")
+        con.execute("INSERT INTO checks (check_id, doc_id) VALUES ('k', 'abc')")
+    with staged(db):
+        pass
+    assert q(db, "SELECT value FROM warehouse_meta WHERE key = 'schema_version'") == [("5",)]
+    assert q(db, "SELECT count(*) FROM facts") == [(0,)] and q(db, "SELECT count(*) FROM checks") == [(0,)]
+    columns = {c for (c,) in q(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'facts'")}
+    assert {"department", "statement", "fund_scope", "breakdown", "row_role", "category_known"} <= columns
+    assert "statement" in {c for (c,) in q(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'doc_tables'")}
+    assert loaded_documents(db) == {"abc": {"extract": "x1", "normalize": None, "audit": None}}
