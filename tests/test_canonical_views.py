@@ -209,6 +209,36 @@ def test_fund_totals_are_the_printed_ones_never_doubled(db, key):
                     (2023, "executed", _yuan(printed[2], WAN))]
 
 
+# Budget-fund totals of the 收支总表 (revenue side), as printed: (file, period, phase, fund_scope, category) → printed
+BUDGET_FUNDS = [
+    # 01 收入支出决算总表 p6: 一、一般公共预算财政拨款收入 2,940.05 (万元); 财政拨款收入支出决算总表 p12 the same
+    ("01_putuo", 2024, "executed", "all", "budget_type.general_public", "2,940.05", WAN),
+    ("01_putuo", 2024, "executed", "fiscal_appropriation", "budget_type.general_public", "2,940.05", WAN),
+    # 08 部门财务收支预算总表 p10: 1. 一般公共预算 164,978,640 (元); 12 财政拨款收支预算总表 p21: 一般公共预算资金 156,211,123
+    ("08_putuo", 2023, "approved", "all", "budget_type.general_public", "164,978,640", 1),
+    ("12_putuo", 2024, "approved", "fiscal_appropriation", "budget_type.general_public", "156,211,123", 1),
+]
+
+
+@pytest.mark.parametrize(("file", "year", "phase", "scope", "code", "printed", "factor"), BUDGET_FUNDS)
+def test_budget_fund_totals_are_the_printed_ones(db, file, year, phase, scope, code, printed, factor):
+    rows = q(db, """SELECT f.amount_yuan FROM v_canonical_facts f JOIN documents d USING (doc_id)
+                    WHERE d.file_name LIKE ? AND f.period_year = ? AND f.phase = ? AND f.fund_scope = ?
+                      AND f.category_code = ? AND f.direction = 'revenue' AND f.breakdown = 'total'
+                      AND f.source_kind = 'table'""", [file + "%", year, phase, scope, code])
+    assert rows == [(_yuan(printed, factor),)]
+
+
+def test_lines_below_an_empty_line_keep_the_unit_of_their_section(db):
+    # seed 000 基础数据表, section "经费控制情况(万元)": after the empty "其中：公车购置" and "....." rows,
+    # 公用经费 303.24 | 243.15 | 339.62 and 2、运行维护经费 194.19 | (blank) | 346 are still 万元
+    rows = q(db, """SELECT f.period_year, f.phase, f.amount_yuan FROM v_canonical_facts f
+                    WHERE f.department = '益阳市医疗保障局' AND f.category_code = 'expenditure.basic.public'
+                      AND f.source_kind = 'table' ORDER BY 1, 2""")
+    assert rows == [(2022, "executed", Decimal("3032400")), (2023, "approved", Decimal("2431500")),
+                    (2023, "executed", Decimal("3396200"))]
+
+
 def test_every_view_has_doc_department_and_a_grain(db):
     views = ["v_spending", "v_sangong", "v_medical_insurance_fund", "v_canonical_facts", "v_table_amounts",
              "v_check_failures", "v_document_summary", "v_spending_by_region", "v_canonical_documents"]
