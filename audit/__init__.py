@@ -14,6 +14,7 @@ Rules (README "Audits" explains each with an example):
   claim_vs_table                 a sentence against a table of the same document and scope (audit/cross.py)
   text_total                     a total in the prose against the statement's total row (audit/totals.py)
   as_of_date                     截至 dates against the report's year (audit/dates.py)
+  statement_agreement            an amount printed by several statements agrees (audit/statements.py)
   across_documents               the same item in two reports (audit/cross.py, on the warehouse)
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 from fiscaldocs.audit.cross import across_documents, claims_against_tables
 from fiscaldocs.audit.dates import audit_dates
 from fiscaldocs.audit.model import Check
+from fiscaldocs.audit.statements import statement_agreement
 from fiscaldocs.audit.tables import audit_tables
 from fiscaldocs.audit.text import audit_text
 from fiscaldocs.audit.totals import text_totals
@@ -41,7 +43,7 @@ def audit_document(doc: Document, facts: list | None = None) -> list[Check]:
     if facts is None:
         facts, _ = derive(doc)
     return (audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts) + text_totals(doc, facts)
-            + audit_dates(doc))
+            + audit_dates(doc) + statement_agreement(doc, facts))
 
 
 __all__ = ["AUDIT_VERSION", "Check", "audit_document", "across_documents"]

@@ -68,24 +68,23 @@ def _table_tolerance(doc: Document, fact: Fact) -> Decimal:
 
 
 ACROSS_SQL = """
-SELECT f.doc_id, d.title, d.region_code, d.department, f.period_year, f.category_code, f.phase, f.direction, t.title,
-       f.amount_yuan, f.page, f.table_id, f.row_idx, f.col_idx
-FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
-JOIN doc_tables t ON t.doc_id = f.doc_id AND t.table_id = f.table_id
-WHERE f.category_code IS NOT NULL AND d.department IS NOT NULL AND f.period_year IS NOT NULL
+SELECT f.doc_id, d.title, d.region_code, f.department, f.period_year, f.category_code, f.phase, f.direction,
+       f.fund_scope, f.fund, f.breakdown, f.amount_yuan, f.page, f.table_id, f.row_idx, f.col_idx
+FROM v_canonical_facts f JOIN documents d USING (doc_id)
+WHERE f.source_kind = 'table' AND f.department IS NOT NULL AND f.period_year IS NOT NULL
 """
 
 
 def across_documents(con) -> list[Check]:
     """The same quantity (`scope.COMPARABLE_KEY`: region and department, period, category, phase, direction,
-    fund scope) in two reports agrees. Reads the warehouse (one document per report) and compares
-    every pair of reports once. A report may print one quantity in several statements of that
-    scope; two reports agree when they share a printed amount."""
+    fund scope, fund, breakdown) in two reports agrees. Reads the canonical layer of the warehouse (one
+    document per report, one amount per meaning) and compares every pair of reports once."""
     groups: dict[tuple, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     for row in con.execute(ACROSS_SQL).fetchall():
-        doc_id, title, region, department, year, code, phase, direction, table_title, amount, page, table, r, c = row
+        doc_id, title, region, department, year, code, phase, direction, scope, fund, breakdown, amount, page, \
+            table, r, c = row
         values = {"region_code": region, "department": department, "period_year": year, "category_code": code,
-                  "phase": phase, "direction": direction, "fund_scope": scope_of(table_title)}
+                  "phase": phase, "direction": direction, "fund_scope": scope, "fund": fund, "breakdown": breakdown}
         groups[tuple(values[k] for k in COMPARABLE_KEY)][doc_id].append((title, amount, page, table, r, c))
     checks = []
     for key, docs in groups.items():

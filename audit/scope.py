@@ -5,9 +5,8 @@ A 部门收支总表 counts all funds; a 财政拨款收支总表 the fiscal app
 the general public budget only. A sentence that names a scope ("一般公共预算财政拨款支出…") is
 checked against the tables of that scope, never against the all-funds statement.
 
-Facts carry their own `fund_scope` and `statement` once normalization classifies statements
-(issue 10, item 1); until then the scope is read from the table's title here, and `fact_scope`
-prefers the fact's own field when it has one.
+Facts carry their own `fund_scope` and `statement` (normalize/statements.py); `fact_scope` prefers
+the fact's own field and reads a table's title only for a fact without one.
 """
 
 from __future__ import annotations
@@ -24,10 +23,12 @@ SCOPE_WORDS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 # What makes an amount in one report the same quantity as one in another: the same department
-# (of the same region: "区医疗保障局" is one per district), period, category, phase, direction and
-# fund scope. Extend here (statement, breakdown) and nowhere else: `across_documents` groups by
-# exactly these.
-COMPARABLE_KEY = ("region_code", "department", "period_year", "category_code", "phase", "direction", "fund_scope")
+# (of the same region: "区医疗保障局" is one per district), period, category, phase, direction, fund
+# scope, fund (employee / resident) and breakdown (total / basic / project …) — the canonical
+# layer's meaning; the statement that prints it is not part of it. Extend here and nowhere else:
+# `across_documents` groups by exactly these.
+COMPARABLE_KEY = ("region_code", "department", "period_year", "category_code", "phase", "direction", "fund_scope",
+                  "fund", "breakdown")
 
 
 def scope_of(text: str | None) -> str:

@@ -16,14 +16,14 @@ DEFAULT_SOURCE = str(SAMPLE_DIR)
 DEFAULT_DB = "warehouse.duckdb"
 
 OVERVIEW_SQL = """
-SELECT coalesce(d.county, d.city) AS region, f.period_year AS year, f.category_name AS item, f.phase,
-       CAST(first(f.amount_yuan ORDER BY (f.source_kind = 'table') DESC, f.fact_id) * 0.0001 AS DECIMAL(20, 4)) AS "万元",
-       string_agg(DISTINCT f.source_kind, ',') AS stated_in
-FROM facts f JOIN v_canonical_documents d USING (doc_id)
+SELECT coalesce(d.county, d.city) AS region, f.department, f.period_year AS year, f.category_name AS item,
+       f.phase, f.fund_scope, CAST(f.amount_yuan * 0.0001 AS DECIMAL(20, 4)) AS "万元",
+       f.statement AS stated_in, f.n_printed AS printed
+FROM v_canonical_facts f JOIN documents d USING (doc_id)
 WHERE f.category_code IN ('expenditure.basic', 'expenditure.project', 'expenditure.basic.personnel',
-                          'expenditure.basic.public', 'sangong.total', 'budget_type.general_public')
-  AND f.direction = 'expenditure'
-GROUP BY ALL ORDER BY region, year, item, phase
+                          'expenditure.basic.public', 'sangong.total', 'agency_operation')
+  AND f.direction = 'expenditure' AND f.breakdown = 'total'
+ORDER BY region, f.department, year, item, f.phase, f.fund_scope
 """
 
 

@@ -244,6 +244,15 @@ class Fact:
     page: int | None
     column_header: str | None
     row_label: str | None = None  # indicators from tables: the row's labels, outermost first, "|"-joined
+    # Dimensions an analyst aggregates by (normalize/statements.py, data/statements.toml).
+    department: str | None = None  # the reporting department or unit (its units included), normalized
+    statement: str = "other"  # the statement it was printed in (summary, gpb_functional, sangong …; text)
+    fund_scope: str = "all"  # all | fiscal_appropriation | general_public_budget | government_fund | …
+    fund: str | None = None  # employee | resident for a social-insurance fund table
+    breakdown: str = "total"  # the part of the amount its column holds: total | basic | project | …
+    level: str | None = None  # 类 | 款 | 项 of its category
+    row_role: str = "line"  # total (合计/总计) | subtotal (小计) | part (其中) | line
+    category_known: bool = True  # False: a printed code missing from the taxonomy, kept as printed
 
 
 @dataclass
@@ -305,4 +314,5 @@ class Processed:
     facts: list[Fact] = field(default_factory=list)
     indicators: list[Fact] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)  # the statement each table is (normalize.statements)
     stages_run: list[str] = field(default_factory=list)  # stages this run executed (the rest were reused)

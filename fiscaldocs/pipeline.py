@@ -14,6 +14,7 @@ from fiscaldocs.model import Document, Processed, Status
 from fiscaldocs.normalize import normalize
 from fiscaldocs.normalize.facts import derive
 from fiscaldocs.normalize.hints import apply_hints
+from fiscaldocs.normalize.statements import classify
 from fiscaldocs.normalize.table_values import table_values
 from fiscaldocs.versions import current
 
@@ -31,4 +32,5 @@ def finish(extracted: Document, hints: dict | None = None) -> Processed:
         return Processed(versions=versions, document=doc)
     facts, indicators = derive(doc)
     return Processed(versions=versions, document=doc, cell_values=[table_values(t) for t in doc.tables],
-                     facts=facts, indicators=indicators, checks=audit_document(doc, facts))
+                     facts=facts, indicators=indicators, checks=audit_document(doc, facts),
+                     statements=[classify(t).id for t in doc.tables])

@@ -44,7 +44,8 @@ class CategoryMatch:
     code: str
     name: str  # the name in force in the report's year
     level: str
-    method: str  # code | path | name | name+parent
+    method: str  # code | code_unknown | path | name | name+parent
+    known: bool = True  # False: a printed code the taxonomy lacks, kept with its printed name
 
 
 def key(text: str) -> str:
@@ -99,6 +100,8 @@ def map_label(label: str, year: int | None = None, code: str | None = None,
     if code and (found := by_code(code, year)):
         return found
     text = clean_label(label)
+    if code and (unknown := _unknown_code(code, text)):
+        return unknown  # a printed code is the category, even one the taxonomy lacks
     if not text:
         return None
     path = _PATH.findall(text)
@@ -119,6 +122,18 @@ def _by_name(text: str, year: int | None, context: tuple[str, ...], parent: str 
         if len(narrowed) == 1:
             return _match(next(iter(narrowed.values())), "name+parent")
     return None
+
+
+# A printed code's scheme by its first digit and its level by its length (政府收支分类科目).
+_SCHEME_BY_DIGIT = {"1": "revenue", "2": "functional", "3": "economic", "5": "economic"}
+_LEVEL_BY_LENGTH = {3: "类", 5: "款", 7: "项"}
+
+
+def _unknown_code(code: str, printed_name: str) -> CategoryMatch | None:
+    scheme, level = _SCHEME_BY_DIGIT.get(code[:1]), _LEVEL_BY_LENGTH.get(len(code))
+    if scheme is None or level is None:
+        return None
+    return CategoryMatch(scheme, code, printed_name or code, level, "code_unknown", known=False)
 
 
 def _ancestors(entry: Entry) -> list[str]:

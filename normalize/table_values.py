@@ -86,11 +86,22 @@ def _column_header(grid: list[list[str]], row: int, col: int) -> str:
 
 def _section_label(grid: list[list[str]], numeric_rows: set[int], row: int) -> str:
     """A heading row inside the table ("经费控制情况(万元) | 2022年决算数 | …", a row with no
-    amounts) that declares a unit for the rows under it."""
+    amounts) that declares a unit for the rows under it. A line printed without amounts (an empty
+    "其中：公车购置", "项目支出：", "....." row: a label and nothing else) is a line of the section, not
+    a heading: the search goes on above it."""
     for r in range(row - 1, -1, -1):
-        if r not in numeric_rows:
-            return next((t for t in grid[r] if t and _BRACKET_UNIT.search(t)), "")
+        if r in numeric_rows:
+            continue
+        unit = next((t for t in grid[r] if t and _BRACKET_UNIT.search(t)), "")
+        if unit or not label_only(grid[r]):
+            return unit
     return ""
+
+
+def label_only(row: list[str]) -> bool:
+    """A row whose only text is its label (a merged label repeated across slots counts once)."""
+    texts = [t for t in row if t]
+    return bool(texts) and all(t == texts[0] for t in texts)
 
 
 def _code_columns(grid: list[list[str]], numeric: dict) -> set[int]:

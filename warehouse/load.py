@@ -76,7 +76,8 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
     _many(con, "text_blocks", [[doc_id, i, b.order, b.page, str(b.kind), b.text] for i, b in enumerate(doc.blocks)])
     _many(con, "doc_tables", [
         [doc_id, t.index, t.order, t.page, t.pages, t.title, t.unit, t.n_rows, t.n_cols, t.extractor,
-         t.quality.score if t.quality else None, t.parent[0] if t.parent else None] for t in doc.tables])
+         t.quality.score if t.quality else None, t.parent[0] if t.parent else None,
+         processed.statements[i] if i < len(processed.statements) else None] for i, t in enumerate(doc.tables)])
     cells = []
     for t, table_values in zip(doc.tables, processed.cell_values, strict=True):
         values = {(v.row, v.col): v for v in table_values}
@@ -97,12 +98,17 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
     _many(con, "facts", [
         [f.fact_id, doc_id, region, f.fiscal_year, f.period_year, f.phase, f.direction, f.budget_type,
          f.line_item, f.category_scheme, f.category_code, f.category_name, f.economic_code, f.amount,
-         f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, f.column_header] for f in facts])
+         f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, f.column_header, *_dimensions(f),
+         f.category_known] for f in facts])
     _many(con, "indicators", [
         [f.fact_id, doc_id, region, f.fiscal_year, f.period_year, f.phase, f.line_item, f.category_code,
-         f.amount, f.unit, f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, f.row_label,
-         f.column_header] for f in indicators])
+         f.amount, f.unit, f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, *_dimensions(f),
+         f.row_label, f.column_header] for f in indicators])
     insert_checks(con, processed.checks)
+
+
+def _dimensions(f) -> list:
+    return [f.department, f.statement, f.fund_scope, f.fund, f.breakdown, f.level, f.row_role]
 
 
 def insert_checks(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> None:

@@ -33,6 +33,25 @@ _PROVENANCE = [
     ("page", "INTEGER", "provenance: page"),
 ]
 
+# … and the dimensions an analyst aggregates by (normalize/statements.py, normalize/data/statements.toml).
+_DIMENSIONS = [
+    ("department", "VARCHAR", "reporting department or unit (normalized name from the document's metadata; a "
+                              "部门决算 of a 部门 covers its units): sum departments, never statements"),
+    ("statement", "VARCHAR", "statement it was printed in: summary (收支总表) | revenue (收入总表) | expenditure "
+                             "(支出总表) | fiscal_summary (财政拨款收支总表) | gpb_functional (一般公共预算支出功能分类表) | "
+                             "gpb_basic_economic (一般公共预算基本支出经济分类表) | government_fund | state_capital | "
+                             "sangong (三公经费) | agency_operation (机关运行经费) | performance (项目/绩效目标表) | "
+                             "si_fund (医保基金收支表) | other | text (a sentence)"),
+    ("fund_scope", "VARCHAR", "funds the amount covers: all | fiscal_appropriation (财政拨款) | general_public_budget | "
+                              "government_fund | state_capital | social_insurance_fund"),
+    ("fund", "VARCHAR", "employee | resident for a social-insurance fund table (from its title), else NULL"),
+    ("breakdown", "VARCHAR", "part of the amount its column holds: total | basic (基本支出) | project (项目支出) | "
+                             "personnel (人员经费) | public (公用经费) | business | … | col:<header> as printed"),
+    ("level", "VARCHAR", "类 | 款 | 项 of the category"),
+    ("row_role", "VARCHAR", "total (合计/总计 row) | subtotal (小计) | part (其中 row, a part of the row above) | "
+                            "line"),
+]
+
 # table → (comment, [(column, type, comment)], constraint)
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
     "documents": ("One row per file, keyed by the sha256 of its content; failed files too, with the reason.", [
@@ -83,6 +102,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("extractor", "VARCHAR", "pdfplumber | camelot-lattice | camelot-network | camelot-stream | python-docx | doc-binary"),
         ("quality", "DOUBLE", "parser score: share of printed characters placed in cells, weighted by fill"),
         ("parent_table_id", "INTEGER", "for a table nested in a Word table cell, the table holding it"),
+        ("statement", "VARCHAR", "the statement the table is (normalize/data/statements.toml): summary | revenue | "
+                                 "expenditure | fiscal_summary | gpb_functional | gpb_basic_economic | government_fund "
+                                 "| state_capital | sangong | agency_operation | performance | si_fund | other"),
     ], "PRIMARY KEY (doc_id, table_id)"),
     "table_cells": ("Every cell of every table with span, page, and the number it holds with its unit.", [
         ("doc_id", "VARCHAR", "document"),
@@ -130,6 +152,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("amount_yuan", MONEY, "amount in yuan, exact"),
         *_PROVENANCE,
         ("column_header", "VARCHAR", "provenance: the column header the period and phase were read from"),
+        *_DIMENSIONS,
+        ("category_known", "BOOLEAN", "false: a printed code missing from the taxonomy, kept as printed with its "
+                                      "printed name (never replaced by another code)"),
     ], ""),
     "indicators": ("Non-money quantities (people, %, counts, scores) in the shape of facts.", [
         *_FACT_KEYS,
@@ -138,6 +163,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("value", QUANTITY, "value in the normalized unit"),
         ("unit", "VARCHAR", "person | person_time | household | percent | percentage_point | count | score | …"),
         *_PROVENANCE,
+        *_DIMENSIONS,
         ("row_label", "VARCHAR", "table cells: the row's labels, outermost first, joined by | "
                                  "(三、本年度办理结果|（一）予以公开)"),
         ("column_label", "VARCHAR", "table cells: the column's headers, top to bottom, joined by | "
@@ -198,8 +224,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
 }
 
 VIEWS: dict[str, tuple[str, str]] = {
-    "v_canonical_documents": ("One document per report: where a report was loaded several times "
-                              "(its Word and its PDF file), the one with most tables, then the PDF.", """
+    "v_canonical_documents": ("One document per report. Grain: one row per region × fiscal year × report kind "
+                              "× title: where a report was loaded several times (its Word and its PDF file), "
+                              "the one with most tables, then the PDF.", """
         SELECT * EXCLUDE (rn) FROM (
           SELECT d.*, row_number() OVER (
             PARTITION BY coalesce(region_code, ''), coalesce(fiscal_year, 0), coalesce(report_kind, ''),
@@ -208,8 +235,10 @@ VIEWS: dict[str, tuple[str, str]] = {
                      doc_id) AS rn
           FROM documents d WHERE status = 'ok')
         WHERE rn = 1"""),
-    "v_table_amounts": ("Table facts with one amount per line item, period and phase: where a row "
-                        "repeats an amount split by columns (合计 | 基本支出 | 项目支出), the total column.", """
+    "v_table_amounts": ("Table facts with one amount per line item, period and phase. Grain: one row per "
+                        "doc_id × table_id × row × line item × period_year × phase × direction: where a row "
+                        "splits an amount by columns (合计 | 基本支出 | 项目支出), the total column. Statements "
+                        "repeat amounts: aggregate v_canonical_facts, not this.", """
         SELECT * EXCLUDE (rn) FROM (
           SELECT f.*, row_number() OVER (
             PARTITION BY f.doc_id, f.table_id, f.row_idx, f.line_item, f.period_year, f.phase, f.direction
@@ -217,50 +246,80 @@ VIEWS: dict[str, tuple[str, str]] = {
                      f.col_idx) AS rn
           FROM facts f WHERE f.source_kind = 'table')
         WHERE rn = 1"""),
-    "v_spending": ("Spending by region × year × functional category (类/款/项) × phase, in yuan. "
-                   "Sum within one level: a 类 already includes its 款 and 项.", """
-        SELECT d.region_code, d.province, d.city, d.county, f.period_year, f.category_code, f.category_name,
-               length(f.category_code) AS code_digits, f.phase, sum(f.amount_yuan) AS amount_yuan,
-               count(*) AS n_facts
-        FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
-        WHERE f.direction = 'expenditure' AND f.category_scheme = 'functional'
-        GROUP BY ALL"""),
-    "v_sangong": ("三公经费 (and its parts) by region × year × phase, in yuan.", """
-        SELECT d.region_code, d.province, d.city, d.county, f.period_year, f.category_code, f.category_name,
-               f.phase, sum(f.amount_yuan) AS amount_yuan, count(*) AS n_facts
-        FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
-        WHERE f.category_code LIKE 'sangong.%'
-        GROUP BY ALL"""),
-    "v_medical_insurance_fund": (
-        "Medical-insurance fund income, expenditure and balance, in yuan. Grain: one row per region × fund "
-        "(employee | resident, from the table's title) × period year × phase × line (category_code) — one "
-        "printed amount, never a sum: a line printed twice in a table (二、收入合计 and its own （一）收入小计, "
-        "三、支出合计 and （一）支出小计) is the first (the total) of its rows, and a line given by several reports "
-        "of the region is the latest report's (fiscal year, then published date); doc_id, table_id, row_idx and "
-        "col_idx say which cell it is.", """
-        SELECT * EXCLUDE (rn, fiscal_year, published_date) FROM (
-          SELECT *, row_number() OVER (
-                   PARTITION BY coalesce(region_code, doc_id), period_year, fund, category_code, phase
-                   ORDER BY fiscal_year DESC NULLS LAST, published_date DESC NULLS LAST, doc_id, table_id,
-                            row_idx, col_idx) AS rn
-          FROM (
-            SELECT d.region_code, d.province, d.city, d.county, f.period_year,
-                   CASE WHEN t.title LIKE '%职工%' THEN 'employee' WHEN t.title LIKE '%城乡居民%' THEN 'resident' END
-                     AS fund,
-                   f.category_code, f.category_name, f.direction, f.phase, f.amount_yuan, f.doc_id, f.table_id,
-                   f.row_idx, f.col_idx, d.fiscal_year, d.published_date
-            FROM v_table_amounts f JOIN v_canonical_documents d USING (doc_id)
-            JOIN doc_tables t ON t.doc_id = f.doc_id AND t.table_id = f.table_id
-            WHERE f.category_code LIKE 'si_fund.%'))
+    "v_canonical_facts": (
+        "The canonical layer: one amount per meaning. Grain: one row per document (of v_canonical_documents) × "
+        "category_code × direction × phase × period_year × fund_scope × fund × breakdown. Where several "
+        "statements print it (the 201 类 total in 收支总表, 支出表, 财政拨款收支总表, 一般公共预算支出表) the row is the "
+        "printing of the statement of lowest priority (normalize/data/statements.toml), a total row before its "
+        "own 小计 and 其中 parts, a table before a sentence; the others are never added — the audit rule "
+        "statement_agreement checks they agree. n_printed: how many cells and sentences print it.", """
+        SELECT * EXCLUDE (rn) FROM (
+          SELECT f.*, count(*) OVER w AS n_printed,
+                 row_number() OVER (w ORDER BY (f.source_kind = 'table') DESC, {priority},
+                   CASE f.row_role WHEN 'total' THEN 0 WHEN 'subtotal' THEN 1 WHEN 'line' THEN 2 ELSE 3 END,
+                   f.table_id, f.row_idx, f.col_idx, f.claim_idx) AS rn
+          FROM facts f SEMI JOIN v_canonical_documents d ON d.doc_id = f.doc_id
+          WHERE f.category_code IS NOT NULL
+          WINDOW w AS (PARTITION BY f.doc_id, f.category_code, f.direction, f.phase, f.period_year, f.fund_scope,
+                                    f.fund, f.breakdown))
         WHERE rn = 1"""),
-    "v_check_failures": ("Failed and doubtful checks by document and rule, for dashboards.", """
-        SELECT d.doc_id, d.file_name, d.title, d.region_code, d.fiscal_year, k.rule,
+    "v_spending": (
+        "Spending by functional category (类/款/项), from the tables, in yuan. Grain: one row per doc_id × "
+        "period_year × phase × category_code × fund_scope × breakdown (from v_canonical_facts: one amount per "
+        "meaning, never a sum of statements). Sum within one level, one fund_scope and one breakdown (a 类 "
+        "already includes its 款 and 项; 'all' includes 'fiscal_appropriation', which includes "
+        "'general_public_budget'; 'total' = 'basic' + 'project'). For a region, sum departments: "
+        "v_spending_by_region.", """
+        SELECT f.doc_id, f.department, d.region_code, d.province, d.city, d.county, f.period_year, f.phase,
+               f.category_code, f.category_name, f.level, length(f.category_code) AS code_digits,
+               f.category_known, f.fund_scope, f.breakdown, f.amount_yuan, f.statement, f.n_printed
+        FROM v_canonical_facts f JOIN documents d USING (doc_id)
+        WHERE f.direction = 'expenditure' AND f.category_scheme = 'functional' AND f.source_kind = 'table'
+          AND f.fund IS NULL"""),
+    "v_spending_by_region": (
+        "Spending of a region's departments added up, in yuan. Grain: one row per region_code × period_year × "
+        "phase × category_code × fund_scope × breakdown: the sum over departments of each department's latest "
+        "report giving it (fiscal year, then published date) — departments are added, statements and a "
+        "department's several reports never are. n_departments: how many departments it sums.", """
+        SELECT region_code, province, city, county, period_year, phase, category_code, category_name, level,
+               fund_scope, breakdown, sum(amount_yuan) AS amount_yuan, count(*) AS n_departments
+        FROM (
+          SELECT s.*, row_number() OVER (
+                   PARTITION BY s.region_code, coalesce(s.department, s.doc_id), s.period_year, s.phase,
+                                s.category_code, s.fund_scope, s.breakdown
+                   ORDER BY d.fiscal_year DESC NULLS LAST, d.published_date DESC NULLS LAST, s.doc_id) AS rn
+          FROM v_spending s JOIN documents d USING (doc_id))
+        WHERE rn = 1
+        GROUP BY ALL"""),
+    "v_sangong": (
+        "三公经费 (sangong.total, sangong.travel_abroad, sangong.vehicle, sangong.vehicle.purchase, "
+        "sangong.vehicle.operation, sangong.reception) and 机关运行经费 (agency_operation), in yuan, from any "
+        "table layout (rows or columns) or, where no table gives it, a sentence. Grain: one row per doc_id × "
+        "period_year × phase × category_code (from v_canonical_facts; 财政拨款 amounts by definition).", """
+        SELECT f.doc_id, f.department, d.region_code, d.province, d.city, d.county, f.period_year, f.phase,
+               f.category_code, f.category_name, f.amount_yuan, f.source_kind, f.statement, f.n_printed
+        FROM v_canonical_facts f JOIN documents d USING (doc_id)
+        WHERE (f.category_code LIKE 'sangong.%' OR f.category_code = 'agency_operation')
+          AND f.direction = 'expenditure' AND f.breakdown = 'total'"""),
+    "v_medical_insurance_fund": (
+        "Medical-insurance fund income, expenditure and balance, in yuan, from the fund tables. Grain: one row "
+        "per doc_id × fund (employee | resident, from the table's title) × period_year × phase × category_code "
+        "× direction — one printed amount, never a sum: 二、收入合计 and its own （一）收入小计 both name "
+        "si_fund.revenue and the total row is the one kept (v_canonical_facts); table_id, row_idx, col_idx "
+        "say which cell it is.", """
+        SELECT f.doc_id, f.department, d.region_code, d.province, d.city, d.county, f.period_year, f.fund,
+               f.category_code, f.category_name, f.direction, f.phase, f.amount_yuan, f.table_id, f.row_idx,
+               f.col_idx, f.n_printed
+        FROM v_canonical_facts f JOIN documents d USING (doc_id)
+        WHERE f.category_code LIKE 'si_fund.%' AND f.source_kind = 'table' AND f.breakdown = 'total'"""),
+    "v_check_failures": ("Failed and doubtful checks. Grain: one row per document × rule.", """
+        SELECT d.doc_id, d.department, d.file_name, d.title, d.region_code, d.fiscal_year, k.rule,
                count(*) FILTER (k.status = 'fail') AS failed, count(*) FILTER (k.status = 'warn') AS warnings,
                count(*) FILTER (k.status = 'pass') AS passed, count(*) FILTER (k.status = 'skipped') AS skipped
         FROM checks k JOIN documents d USING (doc_id)
         GROUP BY ALL ORDER BY failed DESC, warnings DESC"""),
-    "v_document_summary": ("Per document: what was read and what the checks found.", """
-        SELECT d.doc_id, d.file_name, d.title, d.issuer, d.region_code, d.fiscal_year, d.report_kind, d.status,
+    "v_document_summary": ("What was read and what the checks found. Grain: one row per document.", """
+        SELECT d.doc_id, d.department, d.file_name, d.title, d.issuer, d.region_code, d.fiscal_year, d.report_kind, d.status,
                d.error, d.page_count,
                (SELECT count(*) FROM doc_tables t WHERE t.doc_id = d.doc_id) AS tables,
                (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id) AS claims,
@@ -269,6 +328,14 @@ VIEWS: dict[str, tuple[str, str]] = {
                (SELECT count(*) FROM checks k WHERE k.doc_id = d.doc_id AND k.status = 'fail') AS failed_checks
         FROM documents d"""),
 }
+
+
+def _priority_sql() -> str:
+    """The statements' canonical priority (normalize/data/statements.toml) as a SQL expression."""
+    from fiscaldocs.normalize.statements import OTHER, TEXT, vocabulary
+
+    whens = " ".join(f"WHEN {_quote(st.id)} THEN {st.priority}" for st in (*vocabulary().statements, OTHER, TEXT))
+    return f"CASE f.statement {whens} ELSE 100 END"
 
 
 def _quote(text: str) -> str:
@@ -293,8 +360,16 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 MIGRATIONS: dict[str, tuple[str, list[str]]] = {
     "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
                 "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
-    "4": ("5", ["ALTER TABLE IF EXISTS indicators ADD COLUMN IF NOT EXISTS row_label VARCHAR",  # table quantities,
-                "ALTER TABLE IF EXISTS indicators ADD COLUMN IF NOT EXISTS column_label VARCHAR"]),  # labelled
+    # 5: facts and indicators gain their dimensions (department, statement, fund_scope …), indicators
+    # their row and column labels. They are
+    # derived data: dropped (recreated empty) with the checks, and every document's normalize and
+    # audit versions cleared, so the next run re-normalizes them from the staged extraction.
+    "4": ("5", ["DROP VIEW IF EXISTS v_spending", "DROP VIEW IF EXISTS v_sangong",
+                "DROP VIEW IF EXISTS v_medical_insurance_fund", "DROP VIEW IF EXISTS v_table_amounts",
+                "DROP VIEW IF EXISTS v_document_summary", "DROP VIEW IF EXISTS v_check_failures",
+                "DROP TABLE IF EXISTS facts", "DROP TABLE IF EXISTS indicators", "DROP TABLE IF EXISTS checks",
+                "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS statement VARCHAR",
+                "UPDATE documents SET normalize_version = NULL, audit_version = NULL"]),
 }
 
 
@@ -317,5 +392,5 @@ def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse") -> No
         for col, _, col_comment in columns:
             con.execute(f"COMMENT ON COLUMN {name}.{col} IS {_quote(col_comment)}")
     for name, (comment, sql) in VIEWS.items():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{priority}', _priority_sql())}")
         con.execute(f"COMMENT ON VIEW {name} IS {_quote(comment)}")
