@@ -87,10 +87,15 @@ class Reader:
         return cur
 
     def query(self, sql: str, params: list | None = None):
-        """Rows of `sql` as a pandas DataFrame, from the latest published state."""
+        """Rows of `sql` as a pandas DataFrame, from the latest published state. DECIMAL columns
+        stay exact `Decimal`s (`.df()` would turn them into floats)."""
+        import pandas as pd
+
         cur = self.cursor()
         try:
-            return cur.execute(sql, params or []).df()
+            cur.execute(sql, params or [])
+            columns = [d[0] for d in cur.description]
+            return pd.DataFrame.from_records(cur.fetchall(), columns=columns)
         finally:
             cur.close()
 
