@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,8 +37,7 @@ def launch(db: Path, port: int = 8501, host: str = "127.0.0.1") -> int:
     if not Path(db).is_file():
         raise FileNotFoundError(f"{db}: no warehouse yet (run `fiscaldocs ingest` or `make run` first)")
     args, env = command(db, port, host)
-    print(f"fiscaldocs dashboard: http://{host}:{port} (Ctrl-C to stop)")
-    try:
-        return subprocess.call(args, env=env)
-    except KeyboardInterrupt:
-        return 0
+    print(f"fiscaldocs dashboard: http://{host}:{port} (Ctrl-C to stop)", flush=True)
+    # Become Streamlit: Ctrl-C and a kill of this process's id reach the server itself.
+    os.execve(sys.executable, args, env)
+    return 0  # not reached
