@@ -172,3 +172,16 @@ def test_page_view_of_a_fact_highlights_its_cell(dashboard, browser, warehouse):
     r, g, b = image.getpixel((int(x_mid), int((box[1] - 20) * scale)))  # outside: the page as printed
     assert not (r > 200 and g < 150 and b < 120)
     assert browser.outside_requests() == []
+
+
+def test_static_report_renders_offline(warehouse, browser, tmp_path):
+    from fiscaldocs.dashboard.report import write_report
+
+    out = tmp_path / "report.html"
+    write_report(warehouse, out)
+    browser.goto(out.as_uri())
+    text = browser.wait_for(f"(() => {{ const t = {CHART_TEXT}; return t.includes('医疗保险基金') ? t : null; }})()",
+                            what="the report's charts")
+    lines = set(text.splitlines())
+    assert {"18.29", "8.52", "12.06", "326637", "185905"} <= lines and "“三公”经费" in text
+    assert [u for u in browser.outside_requests() if not u.startswith("file://")] == []

@@ -281,9 +281,10 @@ MIGRATIONS: dict[str, tuple[str, list[str]]] = {
     "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
                 "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
     # Additive: bboxes for the page view of a number's source; unsupported files of a run.
-    "4": ("5", ["ALTER TABLE text_blocks ADD COLUMN bbox DOUBLE[]",
-                "ALTER TABLE table_cells ADD COLUMN bbox DOUBLE[]",
-                "ALTER TABLE ingest_runs ADD COLUMN unsupported VARCHAR"]),
+    # (IF EXISTS: a warehouse migrated from further back may not have every table yet.)
+    "4": ("5", ["ALTER TABLE IF EXISTS text_blocks ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
+                "ALTER TABLE IF EXISTS table_cells ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
+                "ALTER TABLE IF EXISTS ingest_runs ADD COLUMN IF NOT EXISTS unsupported VARCHAR"]),
 }
 
 

@@ -31,6 +31,8 @@ def _table(df: pd.DataFrame, headers: dict[str, str]) -> str:
         cells = []
         for c in cols:
             v = row[c]
+            if isinstance(v, float) and not pd.isna(v) and v.is_integer():
+                v = int(v)  # an integer column with NULLs comes back as floats
             text = "" if v is None or (isinstance(v, float) and pd.isna(v)) else (
                 format(v, "f") if c in NUMERIC and not isinstance(v, float) else str(v))
             if c == "phase":
@@ -59,7 +61,10 @@ def build_report(q: Queries, title: str = "财政报告数据") -> str:
     parts.append(_table(drill, {"region": "地区", "department": "部门", "period_year": "年度", "category_code": "科目编码", "category_name": "科目", "approved": "年初预算（元）",
                                 "adjusted": "调整预算（元）", "executed": "决算（元）", "execution_rate": "执行率（%）"}))
     parts.append("<h2>“三公”经费与机关运行经费</h2>")
-    figure(charts.sangong(q.sangong(f)))
+    sangong = q.sangong(f)
+    figure(charts.sangong(sangong))
+    parts.append(_table(sangong, {"region": "地区", "period_year": "年度", "category_name": "项目", "phase": "阶段",
+                                  "amount_yuan": "金额（元）"}))
     figure(charts.admin_operating(q.admin_operating(f)))
     parts.append("<h2>医疗保险基金</h2>")
     fund = q.medical_fund(f)
