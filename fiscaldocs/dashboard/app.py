@@ -49,11 +49,11 @@ def sidebar(q: Queries) -> Filters:
         counties = sorted(regions[regions["city"] == f.city]["county"].dropna().unique())
         f.county = st.sidebar.selectbox("区县", ["（全部）", *counties], key="county")
         f.county = None if f.county == "（全部）" else f.county
-    f.departments = st.sidebar.multiselect("部门", q.departments(), key="departments")
-    f.years = st.sidebar.multiselect("年度", q.years(), key="years")
+    f.departments = st.sidebar.multiselect("部门", q.departments(), key="departments", placeholder="（全部）")
+    f.years = st.sidebar.multiselect("年度", q.years(), key="years", placeholder="（全部）")
     kinds = q.report_kinds()
     f.report_kinds = st.sidebar.multiselect("报告类型", kinds, format_func=lambda k: REPORT_KINDS.get(k, k),
-                                            key="kinds")
+                                            key="kinds", placeholder="（全部）")
     st.sidebar.caption(f"数据库：{DB}")
     return f
 
@@ -80,7 +80,7 @@ def trace(q: Queries, fact_id: str) -> None:
             st.markdown(f"**单元格**：第 {row_idx} 行 第 {col_idx} 列，印作 `{cell.get('text', '')}`")
             row = q.table_row(fact["doc_id"], table_id, row_idx)
             grid = row.pivot(index="row_idx", columns="col_idx", values="text").fillna("")
-            st.dataframe(grid, key="trace_row")
+            st.dataframe(grid, key="trace_row", hide_index=True)
         if fact["file_type"] == "pdf" and pdf.is_file() and fact["page"] is not None:
             view = cell_view(pdf, int(fact["page"]), cell.get("bbox"))
             with left:

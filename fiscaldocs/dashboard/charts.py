@@ -28,7 +28,8 @@ def wan(value) -> float | None:
 
 
 def _style(fig: go.Figure, title: str) -> go.Figure:
-    if any(getattr(t, "x", None) is not None and len(t.x) and str(t.x[0]).isdigit() for t in fig.data):
+    if any(getattr(t, "x", None) is not None and len(t.x) and isinstance(t.x[0], str) and t.x[0].isdigit()
+           for t in fig.data):
         fig.update_xaxes(type="category")  # years are labels: no 2025 between 2024 and 2026
     fig.update_layout(title=title, font_family=CJK_FONT, legend_title_text="", margin={"t": 60, "l": 10, "r": 10},
                       separators=".,")
