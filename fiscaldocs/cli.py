@@ -97,6 +97,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     with read_only(Path(args.db)) as con:
         print("\nKey spending figures by region and year (one document per report; `fiscaldocs query` for more):")
         con.sql(OVERVIEW_SQL).show(max_width=160)
+    if args.report:
+        from fiscaldocs.dashboard.report import write_report
+
+        write_report(Path(args.db), Path(args.report))
+        print(f"report: {args.report}")
     return 1 if summary.failed else 0
 
 
@@ -224,12 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.set_defaults(paths=None, sources=None)
         p.add_argument("--db", default=DEFAULT_DB, help=f"warehouse file (default: {DEFAULT_DB})")
+        p.add_argument("--report", metavar="OUT.html", help="after the run, write the static HTML report there")
         p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("crawl", help="crawl a portal page once (same host, attachments of any supported "
                                      "type) and ingest what it finds")
     p.add_argument("crawl_urls", nargs="+", metavar="URL")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.set_defaults(func=_cmd_ingest, paths=None, sources=None)
+    p.set_defaults(func=_cmd_ingest, paths=None, sources=None, report=None)
     from fiscaldocs.warehouse.query import FORMATS
 
     p = sub.add_parser("query", help="run one SELECT against the warehouse (read-only; no files, no ATTACH)")
