@@ -54,6 +54,8 @@ def sidebar(q: Queries) -> Filters:
     kinds = q.report_kinds()
     f.report_kinds = st.sidebar.multiselect("报告类型", kinds, format_func=lambda k: REPORT_KINDS.get(k, k),
                                             key="kinds", placeholder="（全部）")
+    if f.departments and "department" not in q.columns("v_spending"):
+        st.sidebar.caption("该数据库的视图还没有部门列：部门筛选只作用于文件、机关运行经费和数据溯源。")
     st.sidebar.caption(f"数据库：{DB}")
     return f
 
