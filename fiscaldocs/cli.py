@@ -75,6 +75,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     crawl_urls = getattr(args, "crawl_urls", None)
     inputs = args.paths or ([] if args.sources or crawl_urls else [DEFAULT_SOURCE])
+    from fiscaldocs.sources import missing_inputs
+
+    missing = missing_inputs(inputs)
+    if missing and len(missing) == len(inputs) and not (args.sources or crawl_urls):
+        # nothing to ingest: say so, and do not create an empty warehouse
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)} (nothing ingested, {args.db} untouched)")
     summary = run_summary(ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls))
     print(f"\nrun {summary.run_id}: {len(summary.outcomes)} files — new {summary.count('new')}, "
           f"changed {summary.count('changed')}, reloaded {summary.count('reloaded')}, "
@@ -84,12 +90,21 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             print(f"  {o.status}: {o.error}")
     for problem in summary.problems:
         print(f"  error: {problem}")
+    if summary.unsupported:
+        print(f"  {len(summary.unsupported)} files not ingested (not PDF or Word; also in ingest_runs.unsupported):")
+        for line in summary.unsupported:
+            print(f"    {line}")
     _print_fetch_failures(Path(args.db), summary.run_id)
     from fiscaldocs.warehouse.publish import read_only
 
     with read_only(Path(args.db)) as con:
         print("\nKey spending figures by region and year (one document per report; `fiscaldocs query` for more):")
         con.sql(OVERVIEW_SQL).show(max_width=160)
+    if args.report:
+        from fiscaldocs.dashboard.report import write_report
+
+        write_report(Path(args.db), Path(args.report))
+        print(f"report: {args.report}")
     return 1 if summary.failed else 0
 
 
@@ -104,11 +119,39 @@ def _print_fetch_failures(db: Path, run_id: str) -> None:
             print(f"    {url}: {error}")
 
 
-def _cmd_query(args: argparse.Namespace) -> int:
-    from fiscaldocs.warehouse.publish import read_only
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
 
-    with read_only(Path(args.db)) as con:
-        con.sql(args.sql).show(max_width=200, max_rows=args.max_rows)
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from fiscaldocs.warehouse.query import render, run_query
+
+    _write(render(run_query(Path(args.db), args.sql), args.format), args.output)
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from fiscaldocs.warehouse.query import describe, render
+
+    _write(render(describe(Path(args.db), args.table), args.format), args.output)
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from fiscaldocs.dashboard.launch import launch
+
+    return launch(Path(args.db), port=args.port, host=args.host)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from fiscaldocs.dashboard.report import write_report
+
+    write_report(Path(args.db), Path(args.out))
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -169,7 +212,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from fiscaldocs.flows.serve import serve_nightly
 
     return serve_nightly(cron=args.cron, timezone=args.timezone, inputs=args.paths or [DEFAULT_SOURCE],
-                         sources_file=args.sources, db=args.db)
+                         sources_file=args.sources, db=args.db, log_file=args.log)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -189,17 +232,36 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.set_defaults(paths=None, sources=None)
         p.add_argument("--db", default=DEFAULT_DB, help=f"warehouse file (default: {DEFAULT_DB})")
+        p.add_argument("--report", metavar="OUT.html", help="after the run, write the static HTML report there")
         p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("crawl", help="crawl a portal page once (same host, attachments of any supported "
                                      "type) and ingest what it finds")
     p.add_argument("crawl_urls", nargs="+", metavar="URL")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.set_defaults(func=_cmd_ingest, paths=None, sources=None)
-    p = sub.add_parser("query", help="run SQL against the warehouse (read-only)")
+    p.set_defaults(func=_cmd_ingest, paths=None, sources=None, report=None)
+    from fiscaldocs.warehouse.query import FORMATS
+
+    p = sub.add_parser("query", help="run one SELECT against the warehouse (read-only; no files, no ATTACH)")
     p.add_argument("sql")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.add_argument("--max-rows", type=int, default=100)
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--output", "-o", help="write to this file instead of the console")
     p.set_defaults(func=_cmd_query)
+    p = sub.add_parser("schema", help="tables and views with their comments; with TABLE, its columns")
+    p.add_argument("table", nargs="?")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--output", "-o")
+    p.set_defaults(func=_cmd_schema)
+    p = sub.add_parser("dashboard", help="open the dashboard (Streamlit, on this machine only)")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    p.set_defaults(func=_cmd_dashboard)
+    p = sub.add_parser("report", help="write the main views as one self-contained HTML file")
+    p.add_argument("out")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=_cmd_report)
     p = sub.add_parser("status", help="last runs, counts, failures")
     p.add_argument("--db", default=DEFAULT_DB)
     p.set_defaults(func=_cmd_status)
@@ -219,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--cron", default="0 2 * * *", help="schedule (default: 02:00 every day)")
     p.add_argument("--timezone", default="Asia/Shanghai")
+    p.add_argument("--log", default="prefect-server.log", help="where the local Prefect server logs")
     p.set_defaults(func=_cmd_serve)
     return parser
 
@@ -227,11 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from fiscaldocs.sources import SourceError
     from fiscaldocs.warehouse.publish import WarehouseBusy
+    from fiscaldocs.warehouse.query import QueryError
     from fiscaldocs.warehouse.schema import SchemaMismatch
 
     try:
         return args.func(args)
-    except (FileNotFoundError, SchemaMismatch, WarehouseBusy, SourceError) as exc:
+    except (FileNotFoundError, SchemaMismatch, WarehouseBusy, SourceError, QueryError) as exc:
         print(f"fiscaldocs: {exc}", file=sys.stderr)
         return 2
 

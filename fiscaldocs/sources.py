@@ -81,6 +81,31 @@ def resolve(inputs: list[str], raw_dir: Path) -> tuple[list[Input], list[str]]:
     return found, problems
 
 
+def unsupported_files(inputs: list[str]) -> list[str]:
+    """Files in the folders given that are not ingested (their suffix is no document's), each as
+    "path (type)" with the type read from the bytes, so the run summary can say what it left out."""
+    from fiscaldocs.extractors.sniff import sniff
+
+    out = []
+    for item in inputs:
+        p = Path(item)
+        if urlparse(item).scheme in ("http", "https") or not p.is_dir():
+            continue
+        for f in sorted(p.rglob("*")):
+            if f.is_file() and f.suffix.lower() not in DOCUMENT_SUFFIXES:
+                try:
+                    kind = sniff(f)
+                except OSError as exc:
+                    kind = f"unreadable: {exc.strerror}"
+                out.append(f"{f} ({kind})")
+    return out
+
+
+def missing_inputs(inputs: list[str]) -> list[str]:
+    """Local paths that do not exist (a run given only those must not create a warehouse)."""
+    return [i for i in inputs if urlparse(i).scheme not in ("http", "https") and not Path(i).exists()]
+
+
 def download(url: str, raw_dir: Path) -> Path:
     """Fetch one URL into the content-addressed raw store (raw/<sha256><suffix>)."""
     import hashlib

@@ -27,7 +27,7 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from fiscaldocs.sources import Input, read_sources_file, resolve
+from fiscaldocs.sources import Input, read_sources_file, resolve, unsupported_files
 from fiscaldocs.staging import hints_digest, run_stages
 from fiscaldocs.versions import current
 
@@ -73,13 +73,14 @@ def process_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
 
 @task(task_run_name="load and publish {db}")
 def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime,
-                     fetches: list[dict]) -> dict:
+                     fetches: list[dict], unsupported: list[str] | None = None) -> dict:
     from fiscaldocs.audit import across_documents
     from fiscaldocs.normalize.categories import entries
 
     categories = [[e.scheme, e.code, e.level, e.name, e.parent, e.valid_from, e.valid_to] for e in entries()]
     return write_run(Path(db), items, problems, sources, started, progress=lambda msg: print(msg, flush=True),
-                     fetches=fetches, categories=categories, cross_audit=across_documents).as_dict()
+                     fetches=fetches, categories=categories, cross_audit=across_documents,
+                     unsupported=unsupported).as_dict()
 
 
 @flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
@@ -114,7 +115,8 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
         if f in futures:
             item.update(_result(futures[f], f, workdir, hints_by_sha.get(f.sha256, {})))
         items.append(item)
-    summary = load_and_publish(db, items, problems, " ".join(requested), started, fetches)
+    summary = load_and_publish(db, items, problems, " ".join(requested), started, fetches,
+                               unsupported_files(requested))
     _publish_artifact(summary)
     return summary
 
@@ -166,4 +168,5 @@ def _publish_artifact(summary: dict) -> None:
 def run_summary(result: dict) -> RunSummary:
     from fiscaldocs.warehouse.runs import Outcome
 
-    return RunSummary(result["run_id"], [Outcome(**o) for o in result["outcomes"]], result["problems"])
+    return RunSummary(result["run_id"], [Outcome(**o) for o in result["outcomes"]], result["problems"],
+                      result.get("unsupported", []))

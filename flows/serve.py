@@ -19,12 +19,14 @@ import httpx
 LOCAL_HOST, LOCAL_PORT = "127.0.0.1", int(os.environ.get("FISCALDOCS_PREFECT_PORT", "4200"))
 
 
-def _start_server() -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", LOCAL_HOST, "--port", str(LOCAL_PORT)],
-        env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
+def _start_server(log_path: str) -> subprocess.Popen:
+    """The local Prefect server, its output appended to `log_path` (kept across restarts)."""
+    with open(log_path, "ab") as log:  # the child keeps its own handle
+        return subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", LOCAL_HOST, "--port", str(LOCAL_PORT)],
+            env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+            stdout=log, stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_healthy(url: str, timeout: float = 90.0) -> None:
@@ -42,17 +44,24 @@ def _wait_healthy(url: str, timeout: float = 90.0) -> None:
 def _supervise(state: dict, url: str) -> None:
     while not state["stop"]:
         if state["server"].poll() is not None:  # died: start it again
-            print("fiscaldocs serve: local Prefect server exited; restarting", file=sys.stderr)
-            state["server"] = _start_server()
+            print(f"fiscaldocs serve: local Prefect server exited (see {state['log']}); restarting", file=sys.stderr)
+            state["server"] = _start_server(state["log"])
             _wait_healthy(url)
         time.sleep(2)
 
 
-def serve_nightly(cron: str, timezone: str, inputs: list[str], sources_file: str | None, db: str) -> int:
-    state = {"server": None, "stop": False}
+def absolute_inputs(inputs: list[str]) -> list[str]:
+    """The deployment runs later, from wherever the worker is: local paths are stored absolute."""
+    return [i if "://" in i else os.path.abspath(i) for i in inputs]
+
+
+def serve_nightly(cron: str, timezone: str, inputs: list[str], sources_file: str | None, db: str,
+                  log_file: str = "prefect-server.log") -> int:
+    state = {"server": None, "stop": False, "log": os.path.abspath(log_file)}
     if not os.environ.get("PREFECT_API_URL"):
         url = f"http://{LOCAL_HOST}:{LOCAL_PORT}/api"
-        state["server"] = _start_server()
+        print(f"fiscaldocs serve: starting a local Prefect server, its log in {state['log']}")
+        state["server"] = _start_server(state["log"])
         _wait_healthy(url)
         os.environ["PREFECT_API_URL"] = url
         threading.Thread(target=_supervise, args=(state, url), daemon=True).start()
@@ -64,7 +73,9 @@ def serve_nightly(cron: str, timezone: str, inputs: list[str], sources_file: str
         ingest_flow.serve(
             name="nightly",
             schedules=[Cron(cron, timezone=timezone)],
-            parameters={"inputs": inputs, "sources_file": sources_file, "db": os.path.abspath(db)},
+            parameters={"inputs": absolute_inputs(inputs),
+                        "sources_file": os.path.abspath(sources_file) if sources_file else None,
+                        "db": os.path.abspath(db), "workdir": os.path.abspath(".fiscaldocs")},
         )
     finally:
         state["stop"] = True

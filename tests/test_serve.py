@@ -27,8 +27,9 @@ def test_serve_starts_a_local_server_and_schedules_the_nightly_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(FISCALDOCS_PREFECT_PORT=str(port), PREFECT_HOME=str(tmp_path / "prefect"),
                PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    proc = subprocess.Popen([sys.executable, "-m", "fiscaldocs.cli", "serve", "--db", str(tmp_path / "w.duckdb"),
-                             "--cron", "30 2 * * *"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    log = tmp_path / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "fiscaldocs.cli", "serve", "sample_docs", "--db", "w.duckdb",
+                             "--cron", "30 2 * * *", "--log", str(log)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     api = f"http://127.0.0.1:{port}/api"
     try:
@@ -45,6 +46,11 @@ def test_serve_starts_a_local_server_and_schedules_the_nightly_run(tmp_path):
         assert nightly["name"] == "nightly"
         schedule = nightly["schedules"][0]["schedule"]
         assert (schedule["cron"], schedule["timezone"]) == ("30 2 * * *", "Asia/Shanghai")
+        # relative paths given on the command line are stored absolute: the run happens later, elsewhere
+        params = nightly["parameters"]
+        assert params["inputs"] == [str(ROOT / "sample_docs")] and params["db"] == str(ROOT / "w.duckdb")
+        assert params["workdir"] == str(ROOT / ".fiscaldocs")
+        assert log.stat().st_size > 0  # the server's output goes to the log it named
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

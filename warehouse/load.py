@@ -73,7 +73,8 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
     if m.region.code:
         con.execute("INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?)",
                     [m.region.code, m.region.province, m.region.city, m.region.county])
-    _many(con, "text_blocks", [[doc_id, i, b.order, b.page, str(b.kind), b.text] for i, b in enumerate(doc.blocks)])
+    _many(con, "text_blocks", [[doc_id, i, b.order, b.page, str(b.kind), b.text, _bbox(b.bbox)]
+                                  for i, b in enumerate(doc.blocks)], casts={"bbox": "DOUBLE[]"})
     _many(con, "doc_tables", [
         [doc_id, t.index, t.order, t.page, t.pages, t.title, t.unit, t.n_rows, t.n_cols, t.extractor,
          t.quality.score if t.quality else None, t.parent[0] if t.parent else None,
@@ -86,8 +87,8 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
             cells.append([doc_id, t.index, c.row, c.col, c.row_span, c.col_span,
                           t.row_pages[c.row] if c.row < len(t.row_pages) else None, c.text,
                           v.value if v else None, v.unit if v else None,
-                          v.value_normalized if v else None, v.unit_normalized if v else None])
-    _many(con, "table_cells", cells)
+                          v.value_normalized if v else None, v.unit_normalized if v else None, _bbox(c.bbox)])
+    _many(con, "table_cells", cells, casts={"bbox": "DOUBLE[]"})
     facts, indicators = processed.facts, processed.indicators
     fact_category = {f.claim_idx: f.category_code for f in facts + indicators if f.claim_idx is not None}
     _many(con, "claims", [
@@ -109,6 +110,10 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
 
 def _dimensions(f) -> list:
     return [f.department, f.statement, f.fund_scope, f.fund, f.breakdown, f.level, f.row_role]
+
+
+def _bbox(bbox) -> list[float] | None:
+    return [round(float(v), 2) for v in bbox] if bbox else None
 
 
 def insert_checks(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> None:

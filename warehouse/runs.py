@@ -41,6 +41,7 @@ class RunSummary:
     run_id: str
     outcomes: list[Outcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # "path (type)" of files left out
 
     def count(self, action: str) -> int:
         return sum(1 for o in self.outcomes if o.action == action)
@@ -50,7 +51,8 @@ class RunSummary:
         return sum(1 for o in self.outcomes if o.status != "ok") + len(self.problems)
 
     def as_dict(self) -> dict:
-        return {"run_id": self.run_id, "outcomes": [asdict(o) for o in self.outcomes], "problems": self.problems}
+        return {"run_id": self.run_id, "outcomes": [asdict(o) for o in self.outcomes], "problems": self.problems,
+                "unsupported": self.unsupported}
 
 
 def loaded_documents(db: Path) -> dict[str, dict[str, str]]:
@@ -70,12 +72,13 @@ def loaded_documents(db: Path) -> dict[str, dict[str, str]]:
 def write_run(db: Path, items: list[dict], problems: list[str], sources: str, started: datetime,
               progress: Callable[[str], None] = lambda msg: None, fetches: list[dict] | None = None,
               categories: list[list] | None = None,
-              cross_audit: Callable[[duckdb.DuckDBPyConnection], list[Check]] | None = None) -> RunSummary:
+              cross_audit: Callable[[duckdb.DuckDBPyConnection], list[Check]] | None = None,
+              unsupported: list[str] | None = None) -> RunSummary:
     """`items`: {path, url, sha256, staged (a processed file) or error, skipped (bool), stages};
     `fetches`: crawl records (crawl.fetcher.Fetch as dicts), kept whatever extraction makes of them;
     `categories`: the taxonomy rows to replace the dimension with; `cross_audit`: rules that read
     the loaded warehouse (checks across documents), run before publishing."""
-    summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems))
+    summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems), unsupported=list(unsupported or []))
     with staged(Path(db)) as con:
         if categories is not None:
             replace_categories(con, categories)
@@ -102,9 +105,9 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
             con.execute("DELETE FROM checks WHERE rule = 'across_documents'")
             insert_checks(con, cross_audit(con))
         finished = datetime.now(UTC).replace(tzinfo=None)
-        con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [summary.run_id, started, finished, len(items), summary.count("new"), summary.count("changed"),
-                     summary.count("skipped"), summary.failed, sources])
+                     summary.count("skipped"), summary.failed, sources, "\n".join(summary.unsupported) or None])
     return summary
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -88,6 +88,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("page", "INTEGER", "1-based page; NULL for Word files"),
         ("kind", "VARCHAR", "title | heading | paragraph"),
         ("text", "VARCHAR", "text, layout spaces removed, wrapped lines joined"),
+        ("bbox", "DOUBLE[]", "[x0, top, x1, bottom] on its page in PDF points, origin top-left (NULL for Word)"),
     ], "PRIMARY KEY (doc_id, block_idx)"),
     "doc_tables": ("Tables as extracted: caption, declared unit, pages, parser and its quality score.", [
         ("doc_id", "VARCHAR", "document"),
@@ -119,6 +120,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("unit", "VARCHAR", "unit that applies to it (cell, row label, column header or the table's)"),
         ("value_normalized", QUANTITY, "value in the normalized unit (yuan, persons, percent points …)"),
         ("unit_normalized", "VARCHAR", "CNY | person | person_time | percent | count | score | …"),
+        ("bbox", "DOUBLE[]", "[x0, top, x1, bottom] on its page in PDF points, origin top-left (NULL for Word)"),
     ], "PRIMARY KEY (doc_id, table_id, row_idx, col_idx)"),
     "claims": ("Numeric statements in the prose, with their sentence and character span.", [
         ("doc_id", "VARCHAR", "document"),
@@ -220,6 +222,8 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("skipped", "INTEGER", "documents already loaded with this extractor version"),
         ("failed", "INTEGER", "files that could not be read"),
         ("sources", "VARCHAR", "what the run was asked to ingest"),
+        ("unsupported", "VARCHAR", "files in the folders given that are not documents, with their type "
+                                   "(\"name (type)\", one a line), not ingested"),
     ], ""),
 }
 
@@ -370,6 +374,11 @@ MIGRATIONS: dict[str, tuple[str, list[str]]] = {
                 "DROP TABLE IF EXISTS facts", "DROP TABLE IF EXISTS indicators", "DROP TABLE IF EXISTS checks",
                 "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS statement VARCHAR",
                 "UPDATE documents SET normalize_version = NULL, audit_version = NULL"]),
+    # 6, additive: bboxes for the page view of a number's source; unsupported files of a run.
+    # (IF EXISTS: a warehouse migrated from further back may not have every table yet.)
+    "5": ("6", ["ALTER TABLE IF EXISTS text_blocks ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
+                "ALTER TABLE IF EXISTS table_cells ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
+                "ALTER TABLE IF EXISTS ingest_runs ADD COLUMN IF NOT EXISTS unsupported VARCHAR"]),
 }
 
 
