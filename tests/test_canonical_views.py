@@ -279,7 +279,7 @@ def test_a_disagreement_between_statements_is_a_failed_check(staged_real):
 def test_a_schema_4_warehouse_is_migrated_and_its_documents_renormalized(tmp_path):
     from fiscaldocs.warehouse.publish import staged
     from fiscaldocs.warehouse.runs import loaded_documents
-    from fiscaldocs.warehouse.schema import _DIMENSIONS, TABLES
+    from fiscaldocs.warehouse.schema import _DIMENSIONS, SCHEMA_VERSION, TABLES
 
     added = {c for c, _, _ in _DIMENSIONS} | {"category_known", "statement"}  # what schema 5 added
     db = tmp_path / "v4.duckdb"
@@ -295,7 +295,7 @@ def test_a_schema_4_warehouse_is_migrated_and_its_documents_renormalized(tmp_pat
         con.execute("INSERT INTO checks (check_id, doc_id) VALUES ('k', 'abc')")
     with staged(db):
         pass
-    assert q(db, "SELECT value FROM warehouse_meta WHERE key = 'schema_version'") == [("5",)]
+    assert q(db, "SELECT value FROM warehouse_meta WHERE key = 'schema_version'") == [(SCHEMA_VERSION,)]
     assert q(db, "SELECT count(*) FROM facts") == [(0,)] and q(db, "SELECT count(*) FROM checks") == [(0,)]
     columns = {c for (c,) in q(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'facts'")}
     assert {"department", "statement", "fund_scope", "breakdown", "row_role", "category_known"} <= columns

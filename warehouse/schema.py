@@ -361,7 +361,9 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 
 # Schema migrations: older version → statements that bring it to the next. A migrated warehouse
 # keeps its rows; documents whose stage versions are unknown are simply reprocessed next run.
-MIGRATIONS: dict[str, tuple[str, list[str]]] = {
+# A step is a statement, or (table, statement) for one that applies only where the table exists (a
+# warehouse migrated from further back may not have every table yet).
+MIGRATIONS: dict[str, tuple[str, list[str | tuple[str, str]]]] = {
     "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
                 "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
     # 5: facts and indicators gain their dimensions (department, statement, fund_scope …), indicators
@@ -373,7 +375,7 @@ MIGRATIONS: dict[str, tuple[str, list[str]]] = {
                 "DROP VIEW IF EXISTS v_document_summary", "DROP VIEW IF EXISTS v_check_failures",
                 "DROP TABLE IF EXISTS facts", "DROP TABLE IF EXISTS indicators", "DROP TABLE IF EXISTS checks",
                 "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS statement VARCHAR",
-                "UPDATE documents SET normalize_version = NULL, audit_version = NULL"]),
+                ("documents", "UPDATE documents SET normalize_version = NULL, audit_version = NULL")]),
     # 6, additive: bboxes for the page view of a number's source; unsupported files of a run.
     # (IF EXISTS: a warehouse migrated from further back may not have every table yet.)
     "5": ("6", ["ALTER TABLE IF EXISTS text_blocks ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
@@ -386,8 +388,11 @@ def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse") -> No
     found = schema_version(con)
     while found in MIGRATIONS:
         found, statements = MIGRATIONS[found]
-        for statement in statements:
-            con.execute(statement)
+        for step in statements:
+            table, statement = step if isinstance(step, tuple) else (None, step)
+            if table is None or con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                                            [table]).fetchone()[0]:
+                con.execute(statement)
     if found not in (None, SCHEMA_VERSION):
         raise SchemaMismatch(f"{path}: built with warehouse schema {found}, this fiscaldocs writes schema "
                              f"{SCHEMA_VERSION}; ingest into a new file (--db) or move the old one away")

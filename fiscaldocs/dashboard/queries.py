@@ -16,6 +16,9 @@ from fiscaldocs.warehouse.reader import Reader
 
 # Region label: the most local level a row names.
 REGION = "coalesce(county, city, province, '(未识别地区)')"
+# v_spending gives each amount per fund scope and breakdown (its COMMENT): the charts show the
+# all-funds totals, so that one printed amount is drawn once.
+SPENDING_SCOPE = "fund_scope = 'all' AND breakdown = 'total'"
 REPORT_KINDS = {  # report_kind → label
     "budget": "部门预算", "final_accounts": "部门决算", "performance_self_evaluation": "整体支出绩效自评",
     "project_self_evaluation": "项目支出绩效自评", "fiscal_evaluation": "财政重点评价", "other": "其他",
@@ -91,7 +94,7 @@ class Queries:
         w, p = self.where("v_spending", f)
         return self.df(f"""
             SELECT {REGION} AS region, period_year, phase, sum(amount_yuan) AS amount_yuan
-            FROM v_spending WHERE code_digits = 3 AND {w}
+            FROM v_spending WHERE code_digits = 3 AND {SPENDING_SCOPE} AND {w}
             GROUP BY ALL ORDER BY region, period_year, phase""", p)
 
     def spending_drill(self, f: Filters, parent: str | None) -> pd.DataFrame:
@@ -110,7 +113,7 @@ class Queries:
                    sum(amount_yuan) FILTER (phase = 'executed') AS executed,
                    CAST(100 * sum(amount_yuan) FILTER (phase = 'executed')
                         / nullif(sum(amount_yuan) FILTER (phase = 'approved'), 0) AS DECIMAL(10, 2)) AS execution_rate
-            FROM v_spending WHERE {level} AND {w}
+            FROM v_spending WHERE {level} AND {SPENDING_SCOPE} AND {w}
             GROUP BY region, {dept}, period_year, category_code ORDER BY region, period_year, category_code""",
                        lp + p)
 
@@ -120,29 +123,29 @@ class Queries:
         return self.df(f"""
             SELECT {REGION} AS region, period_year, category_code, category_name, phase,
                    sum(amount_yuan) AS amount_yuan
-            FROM v_sangong WHERE {w} GROUP BY ALL ORDER BY region, period_year, category_code, phase""", p)
+            FROM v_sangong WHERE category_code <> 'agency_operation' AND {w} GROUP BY ALL ORDER BY region, period_year, category_code, phase""", p)
 
     def admin_operating(self, f: Filters) -> pd.DataFrame:
-        """机关运行经费 (no view of its own): one amount per document, period and phase, a table's
-        before the prose's."""
-        w, p = self.where("v_canonical_documents", f, year_col="fiscal_year")
+        """机关运行经费: v_sangong's `agency_operation` lines, one amount per document, period and phase."""
+        w, p = self.where("v_sangong", f)
         return self.df(f"""
-            SELECT {REGION} AS region, fa.period_year, fa.phase,
-                   first(fa.amount_yuan ORDER BY (fa.source_kind = 'table') DESC, fa.fact_id) AS amount_yuan
-            FROM facts fa JOIN (SELECT * FROM v_canonical_documents WHERE {w}) d USING (doc_id)
-            WHERE fa.category_code = 'admin_operating'
-            GROUP BY ALL ORDER BY region, fa.period_year, fa.phase""", p)
+            SELECT {REGION} AS region, period_year, phase, sum(amount_yuan) AS amount_yuan
+            FROM v_sangong WHERE category_code = 'agency_operation' AND {w}
+            GROUP BY ALL ORDER BY region, period_year, phase""", p)
 
     # -- medical-insurance fund ----------------------------------------------------------------
     def medical_fund(self, f: Filters) -> pd.DataFrame:
         w, p = self.where("v_medical_insurance_fund", f)
         return self.df(f"""
             SELECT {REGION} AS region, period_year, coalesce(fund, '(未标明)') AS fund, category_code,
-                   category_name, phase, sum(amount_yuan) AS amount_yuan
-            FROM v_medical_insurance_fund
+                   any_value(category_name) AS category_name, phase,
+                   -- a region's fund is one fund: where several reports print it, the latest report's amount
+                   first(amount_yuan ORDER BY (SELECT fiscal_year FROM documents d WHERE d.doc_id = m.doc_id) DESC,
+                         doc_id) AS amount_yuan
+            FROM v_medical_insurance_fund m
             WHERE {w} AND category_code IN ('si_fund.revenue', 'si_fund.expenditure', 'si_fund.current_balance',
                                              'si_fund.closing_balance')
-            GROUP BY ALL ORDER BY region, period_year, fund, category_code, phase""", p)
+            GROUP BY region, period_year, fund, category_code, phase ORDER BY region, period_year, fund, category_code, phase""", p)
 
     # -- audits and documents ------------------------------------------------------------------
     def check_failures(self, f: Filters) -> pd.DataFrame:
