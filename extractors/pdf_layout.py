@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from fiscaldocs.extractors.captions import UNIT
 from fiscaldocs.extractors.cjk import clean_line, join_lines
 
 from fiscaldocs.model import BlockKind, TextBlock
@@ -120,7 +121,9 @@ def drop_page_furniture(pages: list[list[Line]]) -> list[list[Line]]:
             return []
         ordered = sorted(lines, key=lambda ln: ln.top)
         edge = {id(ln): ln for ln in ordered[:2] + ordered[-2:]}.values()
-        return [ln for ln in edge if ln.top < 0.15 * ln.page_height or ln.bottom > 0.85 * ln.page_height]
+        # a unit line (单位：万元) repeated above a continued table on every page belongs to the table
+        return [ln for ln in edge if (ln.top < 0.15 * ln.page_height or ln.bottom > 0.85 * ln.page_height)
+                and not UNIT.search(ln.text)]
 
     counts: Counter[tuple[str, float]] = Counter()
     for lines in pages:
