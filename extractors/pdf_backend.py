@@ -24,8 +24,10 @@ from fiscaldocs.extractors.pdf_tables import (
     camelot_stream_grids,
     columnar_regions,
     overlap,
+    pdfplumber_text_grids,
     ruled_grids,
 )
+from fiscaldocs.extractors.pdf_text_grid import text_grid
 
 from fiscaldocs.model import BBox, Document, Status, Table
 
@@ -96,10 +98,10 @@ def _page_tables(path: Path, page, number: int, chars: list[dict]) -> list[PageT
 def _unruled_tables(path: Path, page, number: int, chars: list[dict], lines: list[Line]) -> list[PageTable]:
     found = []
     for area in columnar_regions(lines):
-        candidates = [f for f in (fill_grid(g, chars, number)
-                                  for g in camelot_stream_grids(path, number, float(page.height), area))
-                      if _is_table(f)]
-        best = max(candidates, key=lambda f: f.quality.score, default=None)
+        grids = [g for g in [text_grid(chars, area)] if g is not None] + pdfplumber_text_grids(page, area)
+        grids += camelot_stream_grids(path, number, float(page.height), area)
+        candidates = [f for f in (fill_grid(g, chars, number, area) for g in grids) if _is_table(f)]
+        best = max(candidates, key=lambda f: (f.quality.score, f.quality.fill), default=None)
         if best is not None and best.quality.score >= UNRULED_MIN_SCORE:
             found.append(_page_table(best))
     return found
