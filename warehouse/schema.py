@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -83,6 +83,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("extractor", "VARCHAR", "pdfplumber | camelot-lattice | camelot-network | camelot-stream | python-docx | doc-binary"),
         ("quality", "DOUBLE", "parser score: share of printed characters placed in cells, weighted by fill"),
         ("parent_table_id", "INTEGER", "for a table nested in a Word table cell, the table holding it"),
+        ("numeric_cells", "INTEGER", "cells holding a number (classification-code columns aside)"),
+        ("facts", "INTEGER", "facts and indicators made from the table; 0 with numeric_cells > 0 is a lost table"),
+        ("notes", "VARCHAR[]", "what extraction decided and why (joined over a page break or not, header carried over)"),
     ], "PRIMARY KEY (doc_id, table_id)"),
     "table_cells": ("Every cell of every table with span, page, and the number it holds with its unit.", [
         ("doc_id", "VARCHAR", "document"),
@@ -276,6 +279,9 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 MIGRATIONS: dict[str, tuple[str, list[str]]] = {
     "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
                 "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
+    "4": ("5", ["ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS numeric_cells INTEGER",
+                "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS facts INTEGER",
+                "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS notes VARCHAR[]"]),
 }
 
 
