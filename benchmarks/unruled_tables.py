@@ -67,13 +67,13 @@ def camelot_tables(path: Path, flavor: str) -> list[list[list[str]]]:
     return [t.df.values.tolist() for t in tables]
 
 
-def run(systems: list[str], split: str) -> dict:
+def run(systems: list[str], split: str, producers: set[str] | None = None) -> dict:
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # (system, group) → tp, pred, true
     missing: Counter = Counter()
     names = sorted(p.stem for p in (CORPUS / "truth").glob("*.json"))
     for name in names:
         truth = json.loads((CORPUS / "truth" / f"{name}.json").read_text(encoding="utf-8"))
-        if split != "all" and truth["split"] != split:
+        if (split != "all" and truth["split"] != split) or (producers and truth["producer"] not in producers):
             continue
         true = sum((relations(t["rows"]) for t in truth["tables"]), Counter())
         pdf = CORPUS / f"{name}.pdf"
@@ -101,9 +101,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", default="all", choices=["tune", "heldout", "all"])
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--producers", default="", help="only these producers (comma-separated)")
     args = ap.parse_args()
     systems = args.systems.split(",")
-    result = run(systems, args.split)
+    result = run(systems, args.split, set(filter(None, args.producers.split(","))))
     totals, missing = result["totals"], result["missing"]
     groups = sorted({g for _, g in totals}, key=lambda g: ("/" in g, g))
     print(f"{'group':28s} " + " ".join(f"{s:>22s}" for s in systems))

@@ -10,7 +10,9 @@ with commas, negatives in parentheses, wrapped row labels) — and five producer
 - rl_3line: reportlab, 三线表 (rules above and below the header and under the table);
 - lo_borderless: python-docx borderless table → LibreOffice PDF;
 - lo_tabs: python-docx paragraphs with right/decimal tab stops → LibreOffice PDF;
-- calc: openpyxl spreadsheet → LibreOffice Calc PDF (gridlines not printed).
+- calc: openpyxl spreadsheet → LibreOffice Calc PDF (gridlines not printed);
+- lo_html (held out only: a producer never seen while tuning): an HTML table without borders
+  (colspan/rowspan header) → LibreOffice Writer PDF.
 
 Seeds 0–5 are the tuning set; seeds 100–105 are held out (never looked at while tuning).
 truth/<name>.json: {"tables": [{"page": 1, "rows": [[...], ...]}]} — a spanning header cell's text
@@ -250,6 +252,38 @@ def calc(path: Path, title: str, rows: list[list[str]], note: str, wide: bool) -
         _lo_convert(src, path)
 
 
+def lo_html(path: Path, title: str, rows: list[list[str]], note: str, wide: bool) -> None:
+    from html import escape
+
+    n_head = 2 if rows[1][0] == "" else 1
+    out = ['<html><head><meta charset="utf-8"></head><body>',
+           f"<p>{escape(PROSE_CN if _cn(title) else PROSE_EN)}</p>", f"<h3>{escape(title)}</h3>",
+           '<table cellpadding="3" cellspacing="0">']
+    for i, row in enumerate(rows):
+        cells = []
+        for j, text in enumerate(row):
+            if n_head == 2 and i == 0 and j in (3, 4):
+                continue
+            if n_head == 2 and i == 1 and j in (0, 1):
+                continue
+            attrs = ""
+            if n_head == 2 and i == 0:
+                attrs = ' rowspan="2"' if j < 2 else ' colspan="3" align="center"'
+            elif j and i >= n_head:
+                attrs = ' align="right"'
+            tag = "th" if i < n_head else "td"
+            cells.append(f"<{tag}{attrs}>{escape(text)}</{tag}>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out += ["</table>", f"<p>{escape(note)}</p>", f"<p>{escape(PROSE_CN if _cn(title) else PROSE_EN)}</p>",
+            "</body></html>"]
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / (path.stem + ".html")
+        src.write_text("\n".join(out), encoding="utf-8")
+        subprocess.run(["soffice", "--headless", "--infilter=HTML (StarWriter)", "--convert-to",
+                        "pdf:writer_pdf_Export", "--outdir", tmp, str(src)], check=True, capture_output=True)
+        path.write_bytes((Path(tmp) / (path.stem + ".pdf")).read_bytes())
+
+
 def truth_rows(producer: str, rows: list[list[str]]) -> list[list[str]]:
     rows = [[c.replace("　", "") for c in r] for r in rows]
     if producer == "lo_tabs" and rows[1][0] == "":
@@ -264,7 +298,7 @@ def main() -> None:
     (OUT / "truth").mkdir(parents=True, exist_ok=True)
     for split, seeds in (("tune", TUNE_SEEDS), ("heldout", HELDOUT_SEEDS)):
         for seed in seeds:
-            for k, producer in enumerate(PRODUCERS):
+            for k, producer in enumerate(PRODUCERS + (["lo_html"] if split == "heldout" else [])):
                 rnd = random.Random(seed * 31 + k)
                 title, rows, note = (cn_table if (seed + k) % 2 == 0 else en_table)(rnd)
                 wide = rnd.random() < 0.25
@@ -280,8 +314,10 @@ def main() -> None:
                     lo_borderless(path, title, rows, note, wide)
                 elif producer == "lo_tabs":
                     lo_tabs(path, title, rows, note, wide)
-                else:
+                elif producer == "calc":
                     calc(path, title, rows, note, wide)
+                else:
+                    lo_html(path, title, rows, note, wide)
                 truth = {"split": split, "producer": producer, "title": title,
                          "tables": [{"page": 1, "rows": truth_rows(producer, rows)}]}
                 (OUT / "truth" / f"{name}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1),
