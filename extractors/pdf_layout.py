@@ -40,6 +40,11 @@ class Line:
         return (self.x0 + self.x1) / 2
 
 
+# A gap this wide (in font sizes) between glyphs of a line separates columns, not words: wider
+# than a word space (≈0.3) and than the gaps of justified text.
+COLUMN_GAP = 0.6
+
+
 def chars_to_lines(chars: Iterable[dict], page: int, page_width: float, page_height: float) -> list[Line]:
     """Group glyphs into visual lines by vertical centre, then order each line left to right."""
     upright = sorted(
@@ -66,7 +71,7 @@ def chars_to_lines(chars: Iterable[dict], page: int, page_width: float, page_hei
         sizes = [c.get("size", 10.0) for c in group if c["text"].strip()]
         inked = [c for c in group if c["text"].strip()]
         segments = 1 + sum(1 for a, b in zip(inked, inked[1:], strict=False)
-                           if b["x0"] - a["x1"] > 1.0 * max(b.get("size", 10.0), 1.0))
+                           if b["x0"] - a["x1"] > COLUMN_GAP * max(b.get("size", 10.0), 1.0))
         lines.append(Line(
             page=page,
             x0=min(c["x0"] for c in group),

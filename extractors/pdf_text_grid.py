@@ -56,7 +56,7 @@ def _rows(chars: list[dict], area: BBox) -> list[_Row]:
         size = statistics.median(c.get("size", 10.0) for c in g)
         pieces: list[_Piece] = []
         for ch in g:
-            if pieces and ch["x0"] - pieces[-1].x1 <= 0.8 * size:
+            if pieces and ch["x0"] - pieces[-1].x1 <= 0.45 * size:  # a word space, not a column gap
                 p = pieces[-1]
                 p.x1, p.text = max(p.x1, ch["x1"]), p.text + ch["text"]
             else:
@@ -80,7 +80,7 @@ def _channels(rows: list[_Row], x0: float, x1: float) -> list[float]:
         if n <= limit and start is None:
             start = i
         elif n > limit and start is not None:
-            if start > 0 and i < width and i - start >= 0.6 * size:
+            if start > 0 and i < width and i - start >= 0.4 * size:
                 out.append(x0 + (start + i) / 2)
             start = None
     return out
