@@ -5,7 +5,8 @@
 - `camelot_lattice_grids`: camelot lattice, which finds rules in the rendered image (pdfium). It
   costs ~0.3 s a page, so it runs only where the pdfplumber grid scored poorly.
 - `camelot_stream_grids`: camelot network/stream for tables printed without rules, only inside
-  regions whose lines look columnar.
+  regions whose lines look columnar (`columnar_regions`); `pdfplumber_text_grids` (pdfplumber's
+  text strategy) and our own `pdf_text_grid.text_grid` are read on the same regions.
 """
 
 from __future__ import annotations
