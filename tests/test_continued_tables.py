@@ -137,3 +137,24 @@ def test_page_break_inside_a_row_joins_the_label():
     (table,) = join_continued([first, second], {842: 800.0})
     assert [c.text for c in table.cells if c.row == 1] == ["2010101", "一般行政管理事务", "10.00", "2.00"]
     assert table.n_rows == 3 and table.row_pages == [1, 1, 2]
+
+
+def test_real_budget_continuation_page_gives_facts():
+    """上海市普陀区司法局 2026 部门预算, 一般公共预算支出功能分类预算表 (pp. 15–16, header repeated on p. 16;
+    in 元): p. 16 prints "221 02 01 住房公积金 2087959.00 2087959.00 0.00" (read off the page)."""
+    from conftest import REALDOCS
+
+    path = REALDOCS / "06_putuo_sifaju_2026_bumen_yusuan.pdf"
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    processed = finish(extract(path))
+    (table,) = [t for t in processed.document.tables if t.title == "2026年部门一般公共预算支出功能分类预算表"]
+    assert table.pages == [15, 16]
+    facts = [f for f in processed.facts if f.table_id == table.index and f.page == 16
+             and f.category_code == "2210201"]
+    by_header = {f.column_header.split("|")[-1]: f for f in facts}
+    assert by_header["合计"].amount == by_header["基本支出"].amount == Decimal("2087959.00")
+    assert all((f.phase, f.period_year, f.direction, f.line_item) == ("approved", 2026, "expenditure", "住房公积金")
+               for f in facts)
+    codes = table.n_cols - 4
+    assert not [v for v in table_values(table) if v.col < codes]  # 类/款/项 are codes, not money
