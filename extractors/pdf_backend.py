@@ -4,13 +4,12 @@ and for tables printed without rules. Produces the `Document` body (blocks and t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pdfplumber
 from fiscaldocs.extractors.captions import CaptionLine, find_caption
-from fiscaldocs.extractors.cjk import normalize_ws
-from fiscaldocs.extractors.pdf_grid import FilledTable, cluster, fill_grid, tidy
+from fiscaldocs.extractors.pdf_continuation import PageTable, join_continued
+from fiscaldocs.extractors.pdf_grid import FilledTable, fill_grid, tidy
 from fiscaldocs.extractors.pdf_layout import (
     TABLE_BREAK,
     Line,
@@ -25,10 +24,12 @@ from fiscaldocs.extractors.pdf_tables import (
     camelot_stream_grids,
     columnar_regions,
     overlap,
+    pdfplumber_text_grids,
     ruled_grids,
 )
+from fiscaldocs.extractors.pdf_text_grid import text_grid
 
-from fiscaldocs.model import BBox, Cell, Document, Status, Table
+from fiscaldocs.model import BBox, Document, Status, Table
 
 log = logging.getLogger(__name__)
 
@@ -37,27 +38,8 @@ log = logging.getLogger(__name__)
 RETRY_BELOW = 0.99
 # An unruled candidate must score at least this to be taken as a table rather than text.
 UNRULED_MIN_SCORE = 0.9
-
-
-@dataclass(slots=True)
-class PageTable:
-    page: int
-    bbox: BBox
-    cells: list[Cell]
-    n_rows: int
-    n_cols: int
-    xs: list[float]
-    parsed: FilledTable
-    title: str | None = None
-    unit: str | None = None
-    first_on_page: bool = False
-    last_on_page: bool = False
-    row_pages: list[int] = field(default_factory=list)
-    page_height: float = 0.0
-    last_bottom: float = 0.0  # bottom edge of its last part, on its last page
-
-    def starts_page(self) -> bool:
-        return self.first_on_page and self.bbox[1] < 0.3 * self.page_height
+# Text above a table only in this top share of the page is a running title, not content.
+RUNNING_TITLE_ZONE = 0.1
 
 
 def extract_pdf_body(path: Path, doc: Document) -> None:
@@ -92,7 +74,7 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
     flow, positioned = _attach_captions_and_flow(pages_lines, pages_tables)
     margins = _margins_by_width(pages_lines)
     blocks = lines_to_blocks(flow, margins)
-    tables = _join_continued(positioned, _body_bottoms(pages_lines, pages_tables))
+    tables = join_continued(positioned, _body_bottoms(pages_lines, pages_tables))
     _assign_order(doc, blocks, tables)
 
 
@@ -116,10 +98,10 @@ def _page_tables(path: Path, page, number: int, chars: list[dict]) -> list[PageT
 def _unruled_tables(path: Path, page, number: int, chars: list[dict], lines: list[Line]) -> list[PageTable]:
     found = []
     for area in columnar_regions(lines):
-        candidates = [f for f in (fill_grid(g, chars, number)
-                                  for g in camelot_stream_grids(path, number, float(page.height), area))
-                      if _is_table(f)]
-        best = max(candidates, key=lambda f: f.quality.score, default=None)
+        grids = [g for g in [text_grid(chars, area)] if g is not None] + pdfplumber_text_grids(page, area)
+        grids += camelot_stream_grids(path, number, float(page.height), area)
+        candidates = [f for f in (fill_grid(g, chars, number, area) for g in grids) if _is_table(f)]
+        best = max(candidates, key=lambda f: (f.quality.score, f.quality.fill), default=None)
         if best is not None and best.quality.score >= UNRULED_MIN_SCORE:
             found.append(_page_table(best))
     return found
@@ -185,7 +167,9 @@ def _attach_captions_and_flow(
         items.sort(key=lambda item: item[0])
         for pos, (_, item) in enumerate(items):
             if isinstance(item, PageTable):
-                item.first_on_page = pos == 0
+                # a running page title above the table does not make it start lower on the page
+                item.first_on_page = all(isinstance(i, Line) and i.bottom < RUNNING_TITLE_ZONE * i.page_height
+                                         for _, i in items[:pos])
                 item.last_on_page = pos == len(items) - 1
                 positioned.append(item)
                 flow.append(TABLE_BREAK)
@@ -228,83 +212,6 @@ def _body_bottoms(pages_lines: list[list[Line]], pages_tables: list[list[PageTab
                                                                                for t in tables]:
             out[round(height)] = max(out.get(round(height), 0.0), bottom)
     return out
-
-
-def _join_continued(tables: list[PageTable], body_bottoms: dict[int, float]) -> list[PageTable]:
-    """Join a table that ends its page with the table that starts the next page, when the second
-    has no caption of its own, the same outer edges, and either little room was left under the
-    first (spreadsheet print areas leave a few rows' worth) or its first new row could not have
-    fitted there (a tall row Word moved whole): the page break, not the author, split them. A
-    header repeated on the new page is dropped.
-
-    The two parts may show different column rules (a form whose top rows merge columns that the
-    rows on the next page split), so both are laid on the union of their column boundaries.
-    """
-    out: list[PageTable] = []
-    for t in tables:
-        prev = out[-1] if out else None
-        if (prev is not None and prev.last_on_page and t.starts_page() and t.page == prev.row_pages[-1] + 1
-                and t.title is None and _same_edges(prev.xs, t.xs)):
-            repeated = _repeated_header_rows(prev, t)
-            room = body_bottoms[round(prev.page_height)] - prev.last_bottom
-            if repeated < t.n_rows and room < max(_row_height(t, repeated) + 2, 0.12 * prev.page_height):
-                _append_rows(prev, t, repeated)
-                continue
-        out.append(t)
-    return out
-
-
-def _row_texts(t: PageTable) -> list[str]:
-    rows = [""] * t.n_rows
-    for c in sorted(t.cells, key=lambda c: (c.row, c.col)):
-        rows[c.row] += normalize_ws(c.text)
-    return rows
-
-
-def _repeated_header_rows(head: PageTable, cont: PageTable) -> int:
-    """How many leading rows of `cont` repeat the leading rows of `head` (column-independent)."""
-    a, b = _row_texts(head), _row_texts(cont)
-    n = 0
-    while n < min(3, len(a), len(b) - 1) and a[n] and a[n] == b[n]:
-        n += 1
-    return n
-
-
-def _row_height(t: PageTable, row: int) -> float:
-    tops = [c.bbox[1] for c in t.cells if c.row == row and c.bbox]
-    bottoms = [c.bbox[3] for c in t.cells if c.row == row and c.row_span == 1 and c.bbox]
-    return (min(bottoms) - min(tops)) if tops and bottoms else 0.0
-
-
-def _same_edges(a: list[float], b: list[float], tol: float = 4.0) -> bool:
-    return bool(a and b) and abs(a[0] - b[0]) <= tol and abs(a[-1] - b[-1]) <= tol
-
-
-def _regrid(t: PageTable, xs: list[float]) -> None:
-    """Re-index the cells' columns on the boundaries `xs` (a superset of the table's own)."""
-    def col(x: float) -> int:
-        return min(range(len(xs)), key=lambda i: abs(xs[i] - x))
-
-    for c in t.cells:
-        if c.bbox:
-            c.col = col(c.bbox[0])
-            c.col_span = max(1, col(c.bbox[2]) - c.col)
-    t.xs, t.n_cols = xs, len(xs) - 1
-
-
-def _append_rows(head: PageTable, cont: PageTable, repeated: int) -> None:
-    if head.xs != cont.xs:
-        union = cluster(head.xs + cont.xs, 4.0)
-        _regrid(head, union)
-        _regrid(cont, union)
-    for c in cont.cells:
-        if c.row < repeated:
-            continue
-        c.row += head.n_rows - repeated
-        head.cells.append(c)
-    head.row_pages += [cont.page] * (cont.n_rows - repeated)
-    head.n_rows += cont.n_rows - repeated
-    head.last_on_page, head.last_bottom = cont.last_on_page, cont.last_bottom
 
 
 def _assign_order(doc: Document, blocks, tables: list[PageTable]) -> None:

@@ -87,8 +87,11 @@ class FilledTable:
     page: int
 
 
-def fill_grid(grid: Grid, chars: list[dict], page: int) -> FilledTable:
-    """Assign each character to the cell holding its centre and score how well that went."""
+def fill_grid(grid: Grid, chars: list[dict], page: int, area: BBox | None = None) -> FilledTable:
+    """Assign each character to the cell holding its centre and score how well that went.
+
+    With `area` (the region a parser was asked to read), characters of the area that the grid
+    leaves out count as lost: a grid that reads only part of the region scores lower."""
     owner: dict[tuple[int, int], int] = {}
     for i, r in enumerate(grid.regions):
         for row in range(r.r0, r.r1):
@@ -97,14 +100,18 @@ def fill_grid(grid: Grid, chars: list[dict], page: int) -> FilledTable:
     x0, top, x1, bottom = grid.bbox
     per_region: list[list[dict]] = [[] for _ in grid.regions]
     inside = placed = 0
+    owners: list[tuple[dict, int | None]] = []
     for ch in chars:
         cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-        if not (x0 <= cx <= x1 and top <= cy <= bottom) or not ch["text"].strip():
+        in_grid = x0 <= cx <= x1 and top <= cy <= bottom
+        in_area = area is not None and area[0] - 1 <= cx <= area[2] + 1 and area[1] - 1 <= cy <= area[3] + 1
+        if not (in_grid or in_area) or not ch["text"].strip():
             continue
         inside += 1
         col = bisect.bisect_right(grid.xs, cx) - 1
         row = bisect.bisect_right(grid.ys, cy) - 1
         i = owner.get((min(row, grid.n_rows - 1), min(col, grid.n_cols - 1)))
+        owners.append((ch, i))
         if i is not None:
             per_region[i].append(ch)
             placed += 1
@@ -119,9 +126,25 @@ def fill_grid(grid: Grid, chars: list[dict], page: int) -> FilledTable:
     coverage = placed / inside if inside else 0.0
     fill = sum(1 for c in cells if c.text) / len(cells) if cells else 0.0
     # Lost characters are the unforgivable error; a sparse grid is suspicious (a text-only
-    # region read as a table, or a grid cut into slivers) but normal forms have empty cells.
-    score = coverage * (0.6 + 0.4 * min(1.0, fill / 0.5))
+    # region read as a table, or a grid cut into slivers) but normal forms have empty cells; a
+    # boundary through a word ("2|023年决算数") is a wrong column edge.
+    score = coverage * (0.6 + 0.4 * min(1.0, fill / 0.5)) / (1 + CUT_PENALTY * _cut_words(owners))
     return FilledTable(grid=grid, cells=cells, quality=TableQuality(score, coverage, fill, grid.parser), page=page)
+
+
+CUT_PENALTY = 0.1  # score divisor per word cut by a cell boundary
+
+
+def _cut_words(owners: list[tuple[dict, int | None]]) -> int:
+    """Touching glyphs of one line that landed in different cells."""
+    ordered = sorted(owners, key=lambda o: (round((o[0]["top"] + o[0]["bottom"]) / 2), o[0]["x0"]))
+    cuts = 0
+    for (a, ia), (b, ib) in zip(ordered, ordered[1:], strict=False):
+        size = max(a.get("size", 10.0), 1.0)
+        same_line = abs((a["top"] + a["bottom"]) / 2 - (b["top"] + b["bottom"]) / 2) < 0.3 * size
+        if same_line and ia != ib and -0.1 * size <= b["x0"] - a["x1"] < 0.15 * size:
+            cuts += 1
+    return cuts
 
 
 def _column_widths(cells: list[Cell], n_cols: int) -> list[float]:

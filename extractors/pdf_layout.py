@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from fiscaldocs.extractors.captions import UNIT
 from fiscaldocs.extractors.cjk import clean_line, join_lines
 
 from fiscaldocs.model import BlockKind, TextBlock
@@ -37,6 +38,11 @@ class Line:
     @property
     def center_x(self) -> float:
         return (self.x0 + self.x1) / 2
+
+
+# A gap this wide (in font sizes) between glyphs of a line separates columns, not words: wider
+# than a word space (≈0.3) and than the gaps of justified text.
+COLUMN_GAP = 0.6
 
 
 def chars_to_lines(chars: Iterable[dict], page: int, page_width: float, page_height: float) -> list[Line]:
@@ -65,7 +71,7 @@ def chars_to_lines(chars: Iterable[dict], page: int, page_width: float, page_hei
         sizes = [c.get("size", 10.0) for c in group if c["text"].strip()]
         inked = [c for c in group if c["text"].strip()]
         segments = 1 + sum(1 for a, b in zip(inked, inked[1:], strict=False)
-                           if b["x0"] - a["x1"] > 1.0 * max(b.get("size", 10.0), 1.0))
+                           if b["x0"] - a["x1"] > COLUMN_GAP * max(b.get("size", 10.0), 1.0))
         lines.append(Line(
             page=page,
             x0=min(c["x0"] for c in group),
@@ -120,7 +126,9 @@ def drop_page_furniture(pages: list[list[Line]]) -> list[list[Line]]:
             return []
         ordered = sorted(lines, key=lambda ln: ln.top)
         edge = {id(ln): ln for ln in ordered[:2] + ordered[-2:]}.values()
-        return [ln for ln in edge if ln.top < 0.15 * ln.page_height or ln.bottom > 0.85 * ln.page_height]
+        # a unit line (单位：万元) repeated above a continued table on every page belongs to the table
+        return [ln for ln in edge if (ln.top < 0.15 * ln.page_height or ln.bottom > 0.85 * ln.page_height)
+                and not UNIT.search(ln.text)]
 
     counts: Counter[tuple[str, float]] = Counter()
     for lines in pages:

@@ -5,12 +5,14 @@
 - `camelot_lattice_grids`: camelot lattice, which finds rules in the rendered image (pdfium). It
   costs ~0.3 s a page, so it runs only where the pdfplumber grid scored poorly.
 - `camelot_stream_grids`: camelot network/stream for tables printed without rules, only inside
-  regions whose lines look columnar.
+  regions whose lines look columnar (`columnar_regions`); `pdfplumber_text_grids` (pdfplumber's
+  text strategy) and our own `pdf_text_grid.text_grid` are read on the same regions.
 """
 
 from __future__ import annotations
 
 import logging
+import statistics
 import warnings
 from pathlib import Path
 
@@ -37,6 +39,22 @@ def ruled_grids(page) -> list[Grid]:
     for t in page.find_tables(RULED_SETTINGS):
         grid = grid_from_cell_boxes([tuple(c) for c in t.cells], parser="pdfplumber")
         if grid is not None and grid.n_cols >= 2 and grid.n_rows >= 1:
+            grids.append(grid)
+    return grids
+
+
+TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text", "snap_tolerance": 3,
+                 "text_x_tolerance": 3, "min_words_vertical": 3}
+
+
+def pdfplumber_text_grids(page, area: BBox) -> list[Grid]:
+    """Grids from pdfplumber's text strategy (columns from word alignment) inside `area`."""
+    x0, top, x1, bottom = area
+    box = (max(0.0, x0 - 2), max(0.0, top - 2), min(float(page.width), x1 + 2), min(float(page.height), bottom + 2))
+    grids = []
+    for t in page.crop(box).find_tables(TEXT_SETTINGS):
+        grid = grid_from_cell_boxes([tuple(c) for c in t.cells], parser="pdfplumber-text")
+        if grid is not None and grid.n_cols >= 2 and grid.n_rows >= 2:
             grids.append(grid)
     return grids
 
@@ -129,6 +147,10 @@ def camelot_stream_grids(path: Path, page_number: int, page_height: float, area:
     return grids
 
 
+MAX_PLAIN_LINES = 2  # lines without columns kept inside a columnar run
+MAX_WRAPPED_LINES = 5  # … or short ones: a label wrapped in a narrow column
+
+
 def columnar_regions(lines: list[Line], min_lines: int = 3) -> list[BBox]:
     """Areas where consecutive lines split into aligned pieces: candidate unruled tables.
 
@@ -152,12 +174,22 @@ def columnar_regions(lines: list[Line], min_lines: int = 3) -> list[BBox]:
             regions.append((min(ln.x0 for ln in run), run[0].top, max(ln.x1 for ln in run), run[-1].bottom))
         run.clear()
 
+    def near(ln: Line) -> bool:
+        # rows of a table may sit further apart than lines of text (cell padding, space after)
+        gaps = [b.top - a.bottom for a, b in zip(run, run[1:], strict=False)]
+        spacing = 1.6 * statistics.median(gaps) if gaps else 0.0
+        return bool(run) and ln.top - run[-1].bottom < max(2 * ln.size, min(spacing, 4 * ln.size))
+
+    def plain_tail() -> int:
+        return next((i for i, ln in enumerate(reversed(run)) if ln.segments >= 3), len(run))
+
     previous = {id(b): a for a, b in zip(lines, lines[1:], strict=False)}
     for ln in lines:
-        near = bool(run) and ln.top - run[-1].bottom < 2 * ln.size
-        if ln.segments >= 3 and (not run or near):
+        if ln.segments >= 3 and (not run or near(ln)):
             run.append(ln)
-        elif run and near and run[-1].segments >= 3:
+        elif run and near(ln) and (plain_tail() < MAX_PLAIN_LINES or (
+                plain_tail() < MAX_WRAPPED_LINES and ln.x1 - ln.x0 < 0.4 * (max(r.x1 for r in run) - run[0].x0))):
+            # a label wrapped over lines, a label row with no amounts
             run.append(ln)
         else:
             close()

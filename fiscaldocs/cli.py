@@ -40,12 +40,17 @@ def _quiet_prefect() -> None:
 def _cmd_extract(args: argparse.Namespace) -> int:
     from fiscaldocs.extractors import extract
     from fiscaldocs.pipeline import finish
+    from fiscaldocs.table_report import table_reports
 
     processed = finish(extract(Path(args.file)))
     doc, checks = processed.document, processed.checks
+    reports = table_reports(processed) if doc.status is Status.OK else []
     if args.json:
         data = doc.to_json_dict()
         data["document"]["audit_version"] = processed.versions["audit"]
+        for table, report in zip(data["tables"], reports, strict=False):
+            table["report"] = report.as_dict()
+        data["lost_tables"] = [r.index for r in reports if r.lost]
         data["checks"] = [c.as_dict() for c in checks]
         json.dump(data, sys.stdout, ensure_ascii=False, indent=None if args.compact else 1)
         sys.stdout.write("\n")
@@ -62,10 +67,17 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         print(f"  checks: {len(checks)}, {len(failed)} failed or doubtful")
         for c in failed:
             print(f"    {c.status}: {c.rule}: {c.message}")
-        for t in doc.tables:
-            q = f"{t.quality.score:.2f}" if t.quality else "-"
-            print(f"  table {t.index}: pages {t.pages or '-'} {t.n_rows}x{t.n_cols} {t.extractor} q={q} "
-                  f"title={t.title!r} unit={t.unit!r}")
+        for t, r in zip(doc.tables, reports, strict=False):
+            q = f"{r.score:.2f}" if r.score is not None else "-"
+            print(f"  table {t.index}: pages {r.pages or '-'} {t.n_rows}x{t.n_cols} {r.parser} score={q} "
+                  f"numbers={r.numeric_cells} facts={r.facts + r.indicators} title={t.title!r} unit={t.unit!r}")
+            for note in r.notes:
+                print(f"    {note}")
+        lost = [r for r in reports if r.lost]
+        if lost:
+            print(f"  {len(lost)} table(s) hold numbers but produced no facts:")
+            for r in lost:
+                print(f"    table {r.index} (pages {r.pages}, {r.numeric_cells} numbers, {r.parser}): {r.title!r}")
     return 0 if doc.status is Status.OK else 1
 
 

@@ -74,10 +74,12 @@ class TableQuality:
     coverage: float
     fill: float
     parser: str
+    # What the extractor decided about this table and why (joined over a page break, or not).
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": round(self.score, 4), "coverage": round(self.coverage, 4),
-                "fill": round(self.fill, 4), "parser": self.parser}
+                "fill": round(self.fill, 4), "parser": self.parser, "notes": list(self.notes)}
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 import duckdb
 
 from fiscaldocs.model import Check, Processed, Status
+from fiscaldocs.table_report import table_reports
 
 DOC_TABLES = ("checks", "indicators", "facts", "claims", "table_cells", "doc_tables", "text_blocks", "documents")
 STAGES = ("extract", "normalize", "audit")
@@ -78,7 +79,10 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
     _many(con, "doc_tables", [
         [doc_id, t.index, t.order, t.page, t.pages, t.title, t.unit, t.n_rows, t.n_cols, t.extractor,
          t.quality.score if t.quality else None, t.parent[0] if t.parent else None,
-         processed.statements[i] if i < len(processed.statements) else None] for i, t in enumerate(doc.tables)])
+         processed.statements[i] if i < len(processed.statements) else None,
+         r.numeric_cells, r.facts + r.indicators, r.notes]
+        for i, (t, r) in enumerate(zip(doc.tables, table_reports(processed), strict=True))],
+        casts={"notes": "VARCHAR[]"})
     cells = []
     for t, table_values in zip(doc.tables, processed.cell_values, strict=True):
         values = {(v.row, v.col): v for v in table_values}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -106,6 +106,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("statement", "VARCHAR", "the statement the table is (normalize/data/statements.toml): summary | revenue | "
                                  "expenditure | fiscal_summary | gpb_functional | gpb_basic_economic | government_fund "
                                  "| state_capital | sangong | agency_operation | performance | si_fund | other"),
+        ("numeric_cells", "INTEGER", "cells holding a number (classification-code columns aside)"),
+        ("facts", "INTEGER", "facts and indicators made from the table; 0 with numeric_cells > 0 is a lost table"),
+        ("notes", "VARCHAR[]", "what extraction decided and why (joined over a page break or not, header carried over)"),
     ], "PRIMARY KEY (doc_id, table_id)"),
     "table_cells": ("Every cell of every table with span, page, and the number it holds with its unit.", [
         ("doc_id", "VARCHAR", "document"),
@@ -381,6 +384,10 @@ MIGRATIONS: dict[str, tuple[str, list[str | tuple[str, str]]]] = {
     "5": ("6", ["ALTER TABLE IF EXISTS text_blocks ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
                 "ALTER TABLE IF EXISTS table_cells ADD COLUMN IF NOT EXISTS bbox DOUBLE[]",
                 "ALTER TABLE IF EXISTS ingest_runs ADD COLUMN IF NOT EXISTS unsupported VARCHAR"]),
+    # 7, additive: what each table gave (the loss report of issue 11).
+    "6": ("7", ["ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS numeric_cells INTEGER",
+                "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS facts INTEGER",
+                "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS notes VARCHAR[]"]),
 }
 
 
