@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pdfplumber
+from fiscaldocs.extractors import pdf_limits
 from fiscaldocs.extractors.captions import CaptionLine, find_caption
 from fiscaldocs.extractors.cjk import normalize_ws
+from fiscaldocs.extractors.limits import check_pages
 from fiscaldocs.extractors.pdf_grid import FilledTable, cluster, fill_grid, tidy
 from fiscaldocs.extractors.pdf_layout import (
     TABLE_BREAK,
@@ -61,8 +63,10 @@ class PageTable:
 
 
 def extract_pdf_body(path: Path, doc: Document) -> None:
+    pdf_limits.install()
     with pdfplumber.open(path) as pdf:
         doc.meta.page_count = len(pdf.pages)
+        check_pages(doc.meta.page_count)
         doc.meta.producer = (pdf.metadata or {}).get("Producer") or (pdf.metadata or {}).get("Creator")
         pages_lines: list[list[Line]] = []
         pages_tables: list[list[PageTable]] = []
