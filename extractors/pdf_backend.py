@@ -64,6 +64,7 @@ class PageTable:
 
 def extract_pdf_body(path: Path, doc: Document) -> None:
     pdf_limits.install()
+    check_pages(_declared_page_count(path))  # before pdfplumber builds every page (its close() does)
     with pdfplumber.open(path) as pdf:
         doc.meta.page_count = len(pdf.pages)
         check_pages(doc.meta.page_count)
@@ -98,6 +99,22 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
     blocks = lines_to_blocks(flow, margins)
     tables = _join_continued(positioned, _body_bottoms(pages_lines, pages_tables))
     _assign_order(doc, blocks, tables)
+
+
+def _declared_page_count(path: Path) -> int | None:
+    """The page tree's /Count (cheap; None when missing or unreadable: pdfplumber then reports the
+    file, and the real count is checked after it)."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psexceptions import PSException
+
+    try:
+        with path.open("rb") as fh:
+            count = resolve1(resolve1(PDFDocument(PDFParser(fh)).catalog.get("Pages")).get("Count"))
+        return count if isinstance(count, int) else None
+    except (AttributeError, KeyError, TypeError, ValueError, PSException):
+        return None
 
 
 # Tables ---------------------------------------------------------------------------------------

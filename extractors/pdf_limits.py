@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 
-from fiscaldocs.extractors.limits import LimitExceeded, limits, over
+from fiscaldocs.extractors.limits import LimitExceeded, limits
 
 _CHUNK = 1 << 20
 
@@ -24,7 +24,8 @@ def _cap() -> int:
 
 
 def _too_big(size: int) -> LimitExceeded:
-    return over("a PDF stream, decompressed,", f"over {size} bytes", f"{limits().inflated_mb} MB", "inflated_mb")
+    return LimitExceeded(f"a compressed PDF stream inflates to more than the limit of {limits().inflated_mb} MB "
+                         "(raise it with FISCALDOCS_MAX_INFLATED_MB)")
 
 
 class _CappedDecompressor:

@@ -16,6 +16,7 @@ one, for code that never returns to Python).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import resource
 import signal
@@ -23,7 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from fiscaldocs.extractors.limits import MB, LimitExceeded, limits
+from fiscaldocs.extractors.limits import ENV, MB, LimitExceeded, limits
 
 # Past the soft time limit, how long the parent waits before killing the worker.
 HARD_DEADLINE_GRACE = 10.0
@@ -34,12 +35,12 @@ class WorkerDied(RuntimeError):
         self.exitcode = exitcode
         if exitcode is not None and exitcode < 0:
             try:
-                how = f"killed by signal {signal.Signals(-exitcode).name}"
+                how = f"was killed by signal {signal.Signals(-exitcode).name}"
             except ValueError:
-                how = f"killed by signal {-exitcode}"
+                how = f"was killed by signal {-exitcode}"
         else:
             how = f"exited with code {exitcode}"
-        super().__init__(f"its extraction worker process was {how}"
+        super().__init__(f"its extraction worker process {how}"
                          + (" (out of memory?)" if exitcode in (-signal.SIGKILL, -signal.SIGSEGV,
                                                                 -signal.SIGABRT) else ""))
 
@@ -73,7 +74,12 @@ def _worker_main(conn, memory_mb: float) -> None:
             task = conn.recv()
         except EOFError:
             return
-        fn, args, seconds = task
+        fn, args, seconds, env = task
+        for var, value in env.items():  # the caller's limits (a worker outlives changes to them)
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
         try:
             if seconds != float("inf"):
                 signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -98,7 +104,7 @@ class _Worker:
         child.close()
 
     def call(self, fn: Callable, args: tuple, seconds: float) -> Any:
-        self.conn.send((fn, args, seconds))
+        self.conn.send((fn, args, seconds, {var: os.environ.get(var) for var in ENV.values()}))
         wait = None if seconds == float("inf") else seconds + HARD_DEADLINE_GRACE
         if not self.conn.poll(wait):
             raise WorkerTimedOut(f"still running after the time limit of {seconds:g} s; its worker was stopped "

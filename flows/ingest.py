@@ -43,17 +43,19 @@ def _workers() -> int:
     return int(value) if value else (os.cpu_count() or 1)
 
 
-_POOLS: dict[int, WorkerPool] = {}
+_POOLS: dict[tuple[int, float], WorkerPool] = {}
 # The function a worker runs for one document (a test stands in one that kills its worker).
 STAGE_JOB = stage_job
 
 
 def _make_pool(workers: int) -> WorkerPool:
-    """One pool per process and size; it replaces a worker that dies, so it is never broken."""
+    """One pool per process, size and memory limit (set when a worker starts); it replaces a worker
+    that dies, so it is never broken."""
+    key = (workers, limits().memory_mb)
     with _POOL_LOCK:  # task threads ask at once: one pool, not one each
-        if workers not in _POOLS:
-            _POOLS[workers] = WorkerPool(workers)
-        return _POOLS[workers]
+        if key not in _POOLS:
+            _POOLS[key] = WorkerPool(workers)
+        return _POOLS[key]
 
 
 def _run_in_worker(path: str, sha256: str, workdir: str, hints: dict) -> dict:
