@@ -182,7 +182,7 @@ class Fetcher:
         if declared > self.max_bytes and not truncate:
             raise FetchError(f"larger than the size limit ({declared} > {self.max_bytes} bytes)", response.status_code)
         chunks, size = [], 0
-        for chunk in response.iter_bytes(chunk_size=65536):
+        for chunk in response.iter_bytes():  # as they arrive: never wait to fill a buffer
             if time.monotonic() > deadline:
                 raise FetchError(f"not done within the download deadline of {self.deadline:g} s "
                                  f"({size} bytes received)", response.status_code)
