@@ -104,7 +104,11 @@ class _Worker:
         child.close()
 
     def call(self, fn: Callable, args: tuple, seconds: float) -> Any:
-        self.conn.send((fn, args, seconds, {var: os.environ.get(var) for var in ENV.values()}))
+        try:
+            self.conn.send((fn, args, seconds, {var: os.environ.get(var) for var in ENV.values()}))
+        except (BrokenPipeError, ConnectionResetError):  # died while idle, between two calls
+            self.process.join(5)
+            raise WorkerDied(self.process.exitcode) from None
         wait = None if seconds == float("inf") else seconds + HARD_DEADLINE_GRACE
         if not self.conn.poll(wait):
             raise WorkerTimedOut(f"still running after the time limit of {seconds:g} s; its worker was stopped "
