@@ -87,7 +87,6 @@ def test_hostile_corpus_in_one_ingest(prefect_harness, corpus, tmp_path, monkeyp
 
     monkeypatch.setenv("FISCALDOCS_WORKERS", "1")
     monkeypatch.setenv("FISCALDOCS_MAX_MEMORY_MB", "1024")  # the worker; this process stays far below the rest
-    monkeypatch.setenv("KILLER_LOG", str(tmp_path / "killer.log"))
     monkeypatch.setattr(ingest, "STAGE_JOB", jobs.killing_job)
     monkeypatch.chdir(tmp_path)
     db = tmp_path / "w.duckdb"
@@ -127,7 +126,7 @@ def test_hostile_corpus_in_one_ingest(prefect_harness, corpus, tmp_path, monkeyp
         # The next run does not try the worker-killer again (nor pay for the good files again).
         assert main(["ingest", str(corpus), *urls, "--db", str(db)]) == 1
     out = capsys.readouterr().out
-    assert (tmp_path / "killer.log").read_text().count("killer.docx") == 1
+    assert (corpus / "killer.log").read_text().count("killer.docx") == 1
     assert "skipped (unchanged) 3" in out or "skipped (unchanged) 4" in out
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0] == 3

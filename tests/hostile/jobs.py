@@ -49,11 +49,11 @@ def extract_in_worker(path: str) -> tuple[str, str | None, int]:
 
 def killing_job(path: str, sha256: str, workdir: str, hints: dict | None = None) -> dict:
     """The flow's stage job, except that a file named *killer* kills its worker (and leaves a
-    mark in KILLER_LOG, to count how often it was tried)."""
+    mark in killer.log beside it, to count how often it was tried)."""
     from fiscaldocs.staging import stage_job
 
     if "killer" in Path(path).name:
-        with open(os.environ["KILLER_LOG"], "a") as fh:
+        with (Path(path).parent / "killer.log").open("a") as fh:
             fh.write(path + "\n")
         kill_self()
     return stage_job(path, sha256, workdir, hints)
