@@ -26,7 +26,8 @@ class PortalSource:
     max_detail_pages: int = 1000
     rate_limit: float = 1.0  # requests per second per host
     concurrency: int = 2
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds without a byte
+    deadline: float = 300.0  # seconds for one whole download (robots.txt and pages too)
     retries: int = 3
     max_bytes: int = 100 * 1024 * 1024
     # region (a place name, e.g. "上海市普陀区"), department, report_kind: fill what a document
@@ -52,7 +53,7 @@ def portal_from_dict(entry: dict, where: str) -> PortalSource:
             raise ConfigError(f"{where}: `{key}` is not a valid regular expression: {exc}") from exc
 
     kwargs = {k: entry[k] for k in ("next_page_text", "max_list_pages", "max_detail_pages", "rate_limit",
-                                    "concurrency", "timeout", "retries", "max_bytes") if k in entry}
+                                    "concurrency", "timeout", "deadline", "retries", "max_bytes") if k in entry}
     attachment = pattern("attachment_pattern")
     kind = entry.get("hints", {}).get("report_kind")
     if kind and kind not in {k.value for k in ReportKind}:

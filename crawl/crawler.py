@@ -73,7 +73,8 @@ def crawl_source(source: PortalSource, raw_dir: Path, journal: Journal, previous
     recent = {} if complete else _recent(journaled)  # resume only an interrupted crawl
     if complete:
         journal.start()
-    fetcher = Fetcher(source.allowed_hosts, source.rate_limit, source.timeout, source.retries, source.max_bytes)
+    fetcher = Fetcher(source.allowed_hosts, source.rate_limit, source.timeout, source.retries, source.max_bytes,
+                      deadline=source.deadline)
     store = RawStore(raw_dir)
     records: list[Fetch] = []
     try:

@@ -1,16 +1,20 @@
 """HTTP for crawling, made for it: per-host politeness, robots.txt, retries with backoff on
 timeouts, 429 and 5xx (Retry-After honoured), conditional requests on re-crawl, redirects that
-never leave the allowed hosts, a size limit, and content sniffing (an HTML "file not found" page
-served under a .pdf name is an error, not a document)."""
+never leave the allowed hosts, a size limit and a total deadline for every read (robots.txt and
+pages included: a gzip bomb or a server dripping a byte every few seconds cannot hang a crawl),
+content sniffing (an HTML "file not found" page served under a .pdf name is an error, not a
+document), and file names made safe for any file system."""
 
 from __future__ import annotations
 
 import email.utils
+import errno
 import hashlib
 import re
 import tempfile
 import threading
 import time
+import unicodedata
 import urllib.robotparser
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +27,7 @@ from fiscaldocs.extractors.sniff import sniff
 USER_AGENT = "fiscaldocs/0.1 (+https://github.com/fiscaldocs; government fiscal report archiver)"
 DOCUMENT_TYPES = {"pdf", "docx", "doc", "xlsx", "zip"}
 MAX_REDIRECTS = 5
+DEFAULT_DEADLINE = 300.0  # seconds for one download, redirects and retries included
 
 
 @dataclass
@@ -61,10 +66,11 @@ class FetchError(Exception):
 class Fetcher:
     def __init__(self, allowed_hosts: frozenset[str], rate_limit: float = 1.0, timeout: float = 30.0,
                  retries: int = 3, max_bytes: int = 100 * 1024 * 1024, backoff: float = 0.5,
-                 max_retry_wait: float = 60.0):
+                 max_retry_wait: float = 60.0, deadline: float = DEFAULT_DEADLINE):
         self.allowed_hosts = allowed_hosts
         self.interval = 1.0 / rate_limit if rate_limit > 0 else 0.0
         self.retries, self.max_bytes, self.backoff, self.max_retry_wait = retries, max_bytes, backoff, max_retry_wait
+        self.deadline = deadline
         self.client = httpx.Client(follow_redirects=False, timeout=timeout, headers={"User-Agent": USER_AGENT})
         self._last: dict[str, float] = {}
         self._host_locks: dict[str, threading.Lock] = {}
@@ -87,9 +93,13 @@ class Fetcher:
             parser = self._robots.get(root)
         if parser is None:
             parser = urllib.robotparser.RobotFileParser()
-            try:
-                response = self._send("GET", f"{root}/robots.txt", {})
-                text = response.content.decode("utf-8", errors="replace") if response.status_code == 200 else ""
+            try:  # same size cap and deadline as any page; only the first max_bytes are read
+                response = self._send("GET", f"{root}/robots.txt", {}, stream=True)
+                try:
+                    body = self._read(response, time.monotonic() + self.deadline, truncate=True)
+                finally:
+                    response.close()
+                text = body.decode("utf-8", errors="replace") if response.status_code == 200 else ""
             except (httpx.HTTPError, FetchError):
                 text = ""  # no robots.txt reachable: everything allowed, as the convention says
             parser.parse(text.splitlines())
@@ -119,8 +129,10 @@ class Fetcher:
     # Requests -------------------------------------------------------------------------------
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> tuple[httpx.Response, str, bytes]:
-        """GET with retries and checked redirects; returns (response, final URL, body)."""
+        """GET with retries and checked redirects, all within the deadline; returns (response,
+        final URL, body)."""
         attempt = 0
+        deadline = time.monotonic() + self.deadline
         while True:
             try:
                 response, final = self._follow(url, headers or {})
@@ -129,17 +141,24 @@ class Fetcher:
                         delay = self._retry_after(response) or self.backoff * 2 ** attempt
                         response.close()
                         attempt += 1
-                        time.sleep(min(delay, self.max_retry_wait))
+                        self._sleep(min(delay, self.max_retry_wait), deadline)
                         continue
-                    return response, final, self._read(response)
+                    return response, final, self._read(response, deadline)
                 finally:
                     response.close()
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"malformed URL: {exc}") from exc
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt >= self.retries:
                     kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection failed"
                     raise FetchError(f"{kind} after {attempt + 1} attempts: {exc.__class__.__name__}") from exc
-                time.sleep(self.backoff * 2 ** attempt)
+                self._sleep(self.backoff * 2 ** attempt, deadline)
                 attempt += 1
+
+    def _sleep(self, seconds: float, deadline: float) -> None:
+        if time.monotonic() + seconds > deadline:
+            raise FetchError(f"not done within the download deadline of {self.deadline:g} s (retries included)")
+        time.sleep(seconds)
 
     def _follow(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, str]:
         for _ in range(MAX_REDIRECTS + 1):
@@ -155,14 +174,23 @@ class Fetcher:
             return response, url
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
-    def _read(self, response: httpx.Response) -> bytes:
-        declared = int(response.headers.get("content-length") or 0)
-        if declared > self.max_bytes:
+    def _read(self, response: httpx.Response, deadline: float, truncate: bool = False) -> bytes:
+        """The body, decoded (gzip too), within the size limit and the deadline; `truncate`: the
+        first max_bytes of a longer body instead of an error (robots.txt)."""
+        declared = int(response.headers.get("content-length") or 0) if (
+            response.headers.get("content-length") or "").isdigit() else 0
+        if declared > self.max_bytes and not truncate:
             raise FetchError(f"larger than the size limit ({declared} > {self.max_bytes} bytes)", response.status_code)
         chunks, size = [], 0
-        for chunk in response.iter_bytes():
+        for chunk in response.iter_bytes():  # as they arrive: never wait to fill a buffer
+            if time.monotonic() > deadline:
+                raise FetchError(f"not done within the download deadline of {self.deadline:g} s "
+                                 f"({size} bytes received)", response.status_code)
             size += len(chunk)
             if size > self.max_bytes:
+                if truncate:
+                    chunks.append(chunk[: len(chunk) - (size - self.max_bytes)])
+                    break
                 raise FetchError(f"larger than the size limit ({self.max_bytes} bytes)", response.status_code)
             chunks.append(chunk)
         return b"".join(chunks)
@@ -216,10 +244,22 @@ class Fetcher:
             what = {"html": "an HTML page", "empty": "an empty body"}.get(kind, "not a document")
             record.error = f"served {what}, not a document ({response.headers.get('content-type', '?')})"
             return record
-        name = file_name(response.headers.get("content-disposition"), final)
-        record.sha256, record.path = store.put(body, name)
+        name = safe_name(file_name(response.headers.get("content-disposition"), final))
+        try:
+            record.sha256, record.path = store.put(body, name)
+        except (OSError, ValueError) as exc:  # this file's error, never the crawl's
+            record.error = f"cannot store the file: {_os_reason(exc)}"
+            return record
         record.file_name, record.status = name, "ok"
         return record
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"disk full ({exc.filename or ''})".replace(" ()", "")
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def sniff_bytes(body: bytes) -> str:
@@ -239,7 +279,10 @@ def file_name(disposition: str | None, url: str) -> str:
     if disposition:
         m = _FILENAME_STAR.search(disposition)
         if m:
-            return Path(unquote(m.group(2).strip(), encoding=m.group(1) or "utf-8")).name
+            try:
+                return Path(unquote(m.group(2).strip(), encoding=m.group(1) or "utf-8")).name
+            except LookupError:  # a charset Python does not know: read it as UTF-8
+                return Path(unquote(m.group(2).strip())).name
         m = _FILENAME.search(disposition)
         if m:
             raw = m.group(1).strip()
@@ -250,6 +293,29 @@ def file_name(disposition: str | None, url: str) -> str:
             return Path(unquote(raw)).name
     name = Path(unquote(urlparse(url).path)).name
     return name or "download"
+
+
+MAX_NAME_BYTES = 255  # a file name on ext4, XFS, btrfs, NTFS (UTF-16 units there: fewer bytes still fit)
+
+
+def safe_name(name: str) -> str:
+    """A file name any file system takes: no NUL or other control or format characters, no path
+    separators, no leading dots, at most 255 bytes of UTF-8 (≈ 85 Chinese characters). A shortened
+    name keeps its extension and gets 8 hex digits of the full name's sha256, so two long names that
+    start alike stay apart."""
+    cleaned = "".join(ch for ch in unicodedata.normalize("NFC", name)
+                      if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    cleaned = re.sub(r"[/\\]+", "_", cleaned).strip().lstrip(".").strip() or "download"
+    if len(cleaned.encode("utf-8")) <= MAX_NAME_BYTES:
+        return cleaned
+    stem, dot, ext = cleaned.rpartition(".")
+    if not dot or len(ext.encode()) > 16 or not stem:
+        stem, ext = cleaned, ""
+    tag = "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    tail = tag + ("." + ext if ext else "")
+    room = MAX_NAME_BYTES - len(tail.encode())
+    short = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore")  # never half a character
+    return short + tail
 
 
 class RawStore:
@@ -266,8 +332,8 @@ class RawStore:
         if existing:
             return digest, str(existing[0])
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / (name.replace("/", "_") or "download")
-        tmp = target.with_name(target.name + ".part")
+        target = folder / safe_name(name)
+        tmp = folder / f".{digest[:16]}.part"  # short: the name itself may take all 255 bytes
         tmp.write_bytes(body)
         tmp.replace(target)
         return digest, str(target)

@@ -17,6 +17,7 @@ from pathlib import Path
 from fiscaldocs.extractors.doc_backend import DocFormatError, UnsupportedDocVersion
 from fiscaldocs.extractors.errors import is_file_fault
 from fiscaldocs.extractors.legacy_doc import ConversionError, convert_doc_to_docx, soffice
+from fiscaldocs.extractors.limits import LimitExceeded, check_table, limits
 from fiscaldocs.extractors.sniff import sniff
 
 from fiscaldocs.model import Document, DocumentMeta, Status
@@ -55,9 +56,29 @@ def extract(path: str | Path) -> Document:
         return _failed(meta, _unsupported_message(path, kind))
     try:
         _extract_body(path, kind, doc)
+        for table in doc.tables:  # every backend's tables, whatever found them
+            check_table(table.n_rows, table.n_cols)
+    except MemoryError:
+        return _failed(meta, f"{path.name}: needs more memory than the limit of {limits().memory_mb} MB "
+                             "(raise it with FISCALDOCS_MAX_MEMORY_MB)")
     except Exception as exc:  # sorted by _report: the file's fault, or a bug of ours
+        limit = _limit_exceeded(exc)
+        if limit is not None:
+            return _failed(meta, f"{path.name}: {limit}")
         return _failed(meta, _report(path, kind, exc))
     return doc
+
+
+def _limit_exceeded(exc: BaseException) -> LimitExceeded | None:
+    """The per-document limit `exc` is, or wraps (pdfplumber wraps what pdfminer raises)."""
+    for _ in range(5):
+        if isinstance(exc, LimitExceeded):
+            return exc
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
+        if inner is None:
+            return None
+        exc = inner
+    return None
 
 
 def _report(path: Path, kind: str, exc: Exception) -> str:

@@ -14,6 +14,7 @@ import docx
 from docx.oxml.ns import qn
 from fiscaldocs.extractors.captions import CaptionLine, find_caption
 from fiscaldocs.extractors.cjk import clean_line, join_lines
+from fiscaldocs.extractors.limits import check_pages, check_table, check_zip_members
 from fiscaldocs.extractors.pdf_layout import HEADING_START
 
 from fiscaldocs.model import BlockKind, Cell, Document, Table, TextBlock
@@ -22,8 +23,10 @@ W_P, W_TBL, W_SDT = qn("w:p"), qn("w:tbl"), qn("w:sdt")
 
 
 def extract_docx_body(path: Path, doc: Document) -> None:
+    check_zip_members(path)  # before python-docx inflates anything
     document = docx.Document(str(path))
     pages = _page_count(document)
+    check_pages(pages)
     doc.meta.page_count = pages
     doc.meta.producer = _application(document)
     items: list[TextBlock | Table] = []
@@ -153,11 +156,14 @@ def _grid(tbl) -> tuple[list[Cell], int, int, list]:
     nested = []
     n_cols = len(tbl.findall(f"{qn('w:tblGrid')}/{qn('w:gridCol')}"))
     rows = tbl.findall(qn("w:tr"))
+    check_table(len(rows), n_cols)
     for r, tr in enumerate(rows):
         col = _int(tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}"), 0)
+        check_table(len(rows), col)
         for tc in tr.findall(qn("w:tc")):
             tcpr = tc.find(qn("w:tcPr"))
             span = _int(tcpr.find(qn("w:gridSpan")) if tcpr is not None else None, 1)
+            check_table(len(rows), col + span)  # before a span of 2,000,000,000 is walked
             vmerge = tcpr.find(qn("w:vMerge")) if tcpr is not None else None
             continues = vmerge is not None and vmerge.get(qn("w:val")) in (None, "continue")
             if continues and col in open_vmerge:

@@ -7,7 +7,9 @@ import logging
 from pathlib import Path
 
 import pdfplumber
+from fiscaldocs.extractors import pdf_limits
 from fiscaldocs.extractors.captions import CaptionLine, find_caption
+from fiscaldocs.extractors.limits import check_pages
 from fiscaldocs.extractors.pdf_continuation import PageTable, join_continued
 from fiscaldocs.extractors.pdf_grid import FilledTable, fill_grid, tidy
 from fiscaldocs.extractors.pdf_layout import (
@@ -43,8 +45,11 @@ RUNNING_TITLE_ZONE = 0.1
 
 
 def extract_pdf_body(path: Path, doc: Document) -> None:
+    pdf_limits.install()
+    check_pages(_declared_page_count(path))  # before pdfplumber builds every page (its close() does)
     with pdfplumber.open(path) as pdf:
         doc.meta.page_count = len(pdf.pages)
+        check_pages(doc.meta.page_count)
         doc.meta.producer = (pdf.metadata or {}).get("Producer") or (pdf.metadata or {}).get("Creator")
         pages_lines: list[list[Line]] = []
         pages_tables: list[list[PageTable]] = []
@@ -76,6 +81,22 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
     blocks = lines_to_blocks(flow, margins)
     tables = join_continued(positioned, _body_bottoms(pages_lines, pages_tables))
     _assign_order(doc, blocks, tables)
+
+
+def _declared_page_count(path: Path) -> int | None:
+    """The page tree's /Count (cheap; None when missing or unreadable: pdfplumber then reports the
+    file, and the real count is checked after it)."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psexceptions import PSException
+
+    try:
+        with path.open("rb") as fh:
+            count = resolve1(resolve1(PDFDocument(PDFParser(fh)).catalog.get("Pages")).get("Count"))
+        return count if isinstance(count, int) else None
+    except (AttributeError, KeyError, TypeError, ValueError, PSException):
+        return None
 
 
 # Tables ---------------------------------------------------------------------------------------

@@ -93,7 +93,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if missing and len(missing) == len(inputs) and not (args.sources or crawl_urls):
         # nothing to ingest: say so, and do not create an empty warehouse
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)} (nothing ingested, {args.db} untouched)")
-    summary = run_summary(ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls))
+    result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
+                         wait=getattr(args, "wait", False))
+    if "error" in result:  # the warehouse could not be written: one line, the live file untouched
+        print(f"fiscaldocs: {result['error']}", file=sys.stderr)
+        return 2
+    summary = run_summary(result)
     print(f"\nrun {summary.run_id}: {len(summary.outcomes)} files — new {summary.count('new')}, "
           f"changed {summary.count('changed')}, reloaded {summary.count('reloaded')}, "
           f"skipped (unchanged) {summary.count('skipped')}, failed {summary.failed} -> {args.db}")
@@ -245,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(paths=None, sources=None)
         p.add_argument("--db", default=DEFAULT_DB, help=f"warehouse file (default: {DEFAULT_DB})")
         p.add_argument("--report", metavar="OUT.html", help="after the run, write the static HTML report there")
+        p.add_argument("--wait", action="store_true", help="wait for another run writing the warehouse to finish "
+                                                           "instead of failing")
         p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("crawl", help="crawl a portal page once (same host, attachments of any supported "
                                      "type) and ingest what it finds")
@@ -301,13 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from fiscaldocs.sources import SourceError
-    from fiscaldocs.warehouse.publish import WarehouseBusy
+    from fiscaldocs.warehouse.publish import WarehouseBusy, WarehouseWriteError
     from fiscaldocs.warehouse.query import QueryError
     from fiscaldocs.warehouse.schema import SchemaMismatch
 
     try:
         return args.func(args)
-    except (FileNotFoundError, SchemaMismatch, WarehouseBusy, SourceError, QueryError) as exc:
+    except (FileNotFoundError, SchemaMismatch, WarehouseBusy, WarehouseWriteError, SourceError, QueryError) as exc:
         print(f"fiscaldocs: {exc}", file=sys.stderr)
         return 2
 

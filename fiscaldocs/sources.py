@@ -1,12 +1,14 @@
 """What to ingest: files, folders, URLs, or a sources file — resolved to local files with their
-content hash. (Crawling portals comes with the crawl stage; a URL here is one file.)"""
+content hash. (Crawling portals comes with the crawl stage; a URL here is one file, downloaded by
+the crawler's Fetcher: same robots.txt, size cap, deadline and redirect rules, allowed hosts = the
+URL's host unless `allowed_hosts` is set beside `urls` in the sources file.)"""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from fiscaldocs.crawl.config import ConfigError, PortalSource, portal_from_dict
 from fiscaldocs.extractors import sha256_file
@@ -29,6 +31,7 @@ class SourceError(ValueError):
 class SourcesFile:
     inputs: list[str]  # paths and single-file URLs
     portals: list[PortalSource]  # sites to crawl
+    url_hosts: dict[str, frozenset[str]] = field(default_factory=dict)  # URL → hosts it may redirect to
 
 
 def read_sources_file(path: Path) -> SourcesFile:
@@ -45,6 +48,8 @@ def read_sources_file(path: Path) -> SourcesFile:
             raise SourceError(f"{where} needs `paths`, `urls` or `start_urls`")
         out.inputs += [str(Path(path).parent / p) for p in entry.get("paths", [])]
         out.inputs += list(entry.get("urls", []))
+        if entry.get("urls") and entry.get("allowed_hosts"):
+            out.url_hosts.update({u: frozenset(entry["allowed_hosts"]) for u in entry["urls"]})
         if entry.get("start_urls"):
             try:
                 out.portals.append(portal_from_dict(entry, where))
@@ -53,32 +58,33 @@ def read_sources_file(path: Path) -> SourcesFile:
     return out
 
 
-def resolve(inputs: list[str], raw_dir: Path) -> tuple[list[Input], list[str]]:
-    """(files to ingest, problems). Folders are searched for documents by suffix; a file given
-    by name is always taken (a mislabelled one is reported by extraction, not skipped)."""
-    found: list[Input] = []
-    problems: list[str] = []
+@dataclass
+class Resolved:
+    files: list[Input]
+    problems: list[str]  # inputs that are neither a file, a folder nor a URL
+    fetches: list[dict]  # one crawl.fetcher.Fetch (as a dict) per URL, failed ones included
+
+
+def resolve(inputs: list[str], raw_dir: Path, url_hosts: dict[str, frozenset[str]] | None = None) -> Resolved:
+    """Folders are searched for documents by suffix; a file given by name is always taken (a
+    mislabelled one is reported by extraction, not skipped); a URL is downloaded into the raw store."""
+    out = Resolved([], [], [])
     for item in inputs:
         if urlparse(item).scheme in ("http", "https"):
-            import httpx
-
-            try:
-                path = download(item, raw_dir)
-                found.append(Input(str(path), sha256_file(path), url=item))
-            except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-                # a dead link (network error, HTTP error status), a malformed URL or a raw store
-                # that cannot be written is a problem to report, not a crash; anything else is a bug
-                problems.append(f"{item}: download failed: {exc}")
+            record = download(item, raw_dir, (url_hosts or {}).get(item))
+            out.fetches.append(asdict(record))
+            if record.status == "ok":
+                out.files.append(Input(record.path, record.sha256, url=item))
             continue
         p = Path(item)
         if p.is_dir():
             files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DOCUMENT_SUFFIXES)
-            found += [Input(str(f), sha256_file(f)) for f in files]
+            out.files += [Input(str(f), sha256_file(f)) for f in files]
         elif p.is_file():
-            found.append(Input(str(p), sha256_file(p)))
+            out.files.append(Input(str(p), sha256_file(p)))
         else:
-            problems.append(f"{item}: no such file or folder")
-    return found, problems
+            out.problems.append(f"{item}: no such file or folder")
+    return out
 
 
 def unsupported_files(inputs: list[str]) -> list[str]:
@@ -106,19 +112,23 @@ def missing_inputs(inputs: list[str]) -> list[str]:
     return [i for i in inputs if urlparse(i).scheme not in ("http", "https") and not Path(i).exists()]
 
 
-def download(url: str, raw_dir: Path) -> Path:
-    """Fetch one URL into the content-addressed raw store (raw/<sha256><suffix>)."""
-    import hashlib
+URL_SOURCE = "ingest"  # the `source` of a URL given to `ingest` (portals are named in sources.toml)
 
-    import httpx
 
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    with httpx.Client(follow_redirects=True, timeout=60) as client:
-        response = client.get(url)
-        response.raise_for_status()
-    digest = hashlib.sha256(response.content).hexdigest()
-    suffix = Path(unquote(urlparse(url).path)).suffix.lower()
-    target = raw_dir / f"{digest}{suffix if suffix in DOCUMENT_SUFFIXES else ''}"
-    if not target.exists():
-        target.write_bytes(response.content)
-    return target
+def download(url: str, raw_dir: Path, allowed_hosts: frozenset[str] | None = None):
+    """Fetch one URL into the raw store with the crawler's Fetcher; returns its Fetch record (a
+    dead link, a redirect off the allowed hosts, an HTML error page, a full disk: status error
+    and the reason)."""
+    from fiscaldocs.crawl.fetcher import Fetch, Fetcher, RawStore
+
+    try:
+        fetcher = Fetcher(allowed_hosts or frozenset({urlparse(url).netloc}), rate_limit=0)
+    except (ValueError, TypeError) as exc:  # pragma: no cover - bad configuration
+        return Fetch(url, URL_SOURCE, "error", error=f"download failed: {exc}")
+    try:
+        record = fetcher.document(url, URL_SOURCE, RawStore(raw_dir), None, None)
+    finally:
+        fetcher.close()
+    if record.error:
+        record.error = f"download failed: {record.error}"
+    return record

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from fiscaldocs.codec import read_json, write_json
+from fiscaldocs.extractors.limits import LimitExceeded, is_limit_error
 from fiscaldocs.model import Document, DocumentMeta, Processed, Status
 from fiscaldocs.versions import StageVersions, current
 
@@ -60,12 +61,34 @@ def run_stages(path: str, sha256: str, workdir: str, hints: dict | None = None) 
         doc = read_json(extracted_file, Document)
     else:
         doc = extract(path)
+        if doc.status is Status.ERROR and is_limit_error(doc.error):
+            raise LimitExceeded(doc.error)  # not staged: with a higher limit, the next run tries again
         ran.append("extract")
         _write_replacing_older(extracted_file, doc)
     processed = finish(doc, hints)
     processed.stages_run = [*ran, "normalize", "audit"]
     _write_replacing_older(target, processed)
     return StageReport(str(target), processed.stages_run)
+
+
+# A document that killed its worker or ran out of time is not processed again at every run.
+NOT_RETRIED = "not retried until the file or the extractor changes (FISCALDOCS_RETRY_FAILED=1 retries it)"
+
+
+def stage_job(path: str, sha256: str, workdir: str, hints: dict | None = None) -> dict:
+    """`run_stages` as a worker runs it: a document over one of its limits is an error of its own
+    ({"error", "given_up"}: given up when it ran out of time, so later runs do not pay for it again)."""
+    name = Path(path).name
+    try:
+        return asdict(run_stages(path, sha256, workdir, hints))
+    except LimitExceeded as exc:
+        message = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
+        return {"error": message, "given_up": "time limit" in message}
+    except MemoryError:
+        from fiscaldocs.extractors.limits import limits
+
+        return {"error": f"{name}: needs more memory than the limit of {limits().memory_mb} MB "
+                         "(raise it with FISCALDOCS_MAX_MEMORY_MB)", "given_up": False}
 
 
 def process_to_file(path: str, sha256: str, workdir: str, hints: dict | None = None) -> str:
@@ -77,12 +100,13 @@ def read_processed(path: str | Path) -> Processed:
     return read_json(Path(path), Processed)
 
 
-def failed_processing(path: str, sha256: str, reason: str) -> Processed:
-    """A document whose stages could not run at all (its worker died, retries spent): an error
-    row that names the file and the reason."""
+def failed_processing(path: str, sha256: str, reason: str, versions: dict[str, str] | None = None) -> Processed:
+    """A document whose stages could not run at all (its worker died, a limit, retries spent): an
+    error row that names the file and the reason (`versions`: the stage versions that gave up)."""
     name = Path(path).name
     meta = DocumentMeta(sha256=sha256, file_name=name, file_type="unknown")
-    return Processed(versions={}, document=Document(meta=meta, status=Status.ERROR, error=f"{name}: {reason}"))
+    error = reason if reason.startswith(name + ":") else f"{name}: {reason}"
+    return Processed(versions=dict(versions or {}), document=Document(meta=meta, status=Status.ERROR, error=error))
 
 
 def _write_replacing_older(target: Path, obj: object) -> None:

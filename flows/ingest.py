@@ -12,24 +12,22 @@ writes), runs the rules across documents and publishes; a run summary is a Prefe
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
-from fiscaldocs.warehouse.runs import RunSummary, loaded_documents, write_run
+from fiscaldocs.extractors.limits import limits
+from fiscaldocs.warehouse.runs import RunSummary, given_up_documents, loaded_documents, write_run
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from fiscaldocs.sources import Input, read_sources_file, resolve, unsupported_files
-from fiscaldocs.staging import hints_digest, run_stages
+from fiscaldocs.staging import NOT_RETRIED, hints_digest, stage_job
 from fiscaldocs.versions import current
+from fiscaldocs.workers import WorkerDied, WorkerPool, WorkerTimedOut
 
 DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_WORKDIR = ".fiscaldocs"
@@ -45,24 +43,38 @@ def _workers() -> int:
     return int(value) if value else (os.cpu_count() or 1)
 
 
-@cache
-def _make_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+_POOLS: dict[tuple[int, float], WorkerPool] = {}
+# The function a worker runs for one document (a test stands in one that kills its worker).
+STAGE_JOB = stage_job
+
+
+def _make_pool(workers: int) -> WorkerPool:
+    """One pool per process, size and memory limit (set when a worker starts); it replaces a worker
+    that dies, so it is never broken."""
+    key = (workers, limits().memory_mb)
+    with _POOL_LOCK:  # task threads ask at once: one pool, not one each
+        if key not in _POOLS:
+            _POOLS[key] = WorkerPool(workers)
+        return _POOLS[key]
 
 
 def _run_in_worker(path: str, sha256: str, workdir: str, hints: dict) -> dict:
+    """The document's staged result ({"staged", "stages_run"}), or {"error", "given_up"} when it
+    is over a limit or killed its worker; the other documents go on either way."""
     workers = _workers()
-    if workers == 0:
-        return asdict(run_stages(path, sha256, workdir, hints))
-    with _POOL_LOCK:  # task threads ask at once: one pool, not one each
-        pool = _make_pool(workers)
-    return asdict(pool.submit(run_stages, path, sha256, workdir, hints).result())
+    if workers == 0:  # in this process: no memory or time limit (debugging)
+        return STAGE_JOB(path, sha256, workdir, hints)
+    try:
+        return _make_pool(workers).run(STAGE_JOB, path, sha256, workdir, hints)
+    except (WorkerDied, WorkerTimedOut) as exc:
+        return {"error": f"{Path(path).name}: {exc}", "given_up": True}
 
 
 def _processing_key(context, parameters) -> str:
-    """Same content, same stage versions, same hints, same staging folder: same result."""
+    """Same content, same stage versions, same hints, same staging folder, same limits: same result."""
     workdir = hashlib.sha256(os.path.abspath(parameters["workdir"]).encode()).hexdigest()[:12]
-    return (f"process-{parameters['sha256']}-{current().key()}-{hints_digest(parameters['hints'])}-{workdir}")
+    lim = hashlib.sha256(repr(limits()).encode()).hexdigest()[:8]
+    return (f"process-{parameters['sha256']}-{current().key()}-{hints_digest(parameters['hints'])}-{workdir}-{lim}")
 
 
 @task(retries=2, retry_delay_seconds=[1, 5], cache_key_fn=_processing_key, persist_result=True,
@@ -73,33 +85,43 @@ def process_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
 
 @task(task_run_name="load and publish {db}")
 def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime,
-                     fetches: list[dict], unsupported: list[str] | None = None) -> dict:
+                     fetches: list[dict], unsupported: list[str] | None = None, wait: bool = False) -> dict:
+    """The run's summary, or {"error": one line} when the warehouse cannot be written (busy, disk
+    full, permission denied): the live warehouse is then untouched."""
     from fiscaldocs.audit import across_documents
     from fiscaldocs.normalize.categories import entries
+    from fiscaldocs.warehouse.publish import WarehouseBusy, WarehouseWriteError
 
     categories = [[e.scheme, e.code, e.level, e.name, e.parent, e.valid_from, e.valid_to] for e in entries()]
-    return write_run(Path(db), items, problems, sources, started, progress=lambda msg: print(msg, flush=True),
-                     fetches=fetches, categories=categories, cross_audit=across_documents,
-                     unsupported=unsupported).as_dict()
+    try:
+        return write_run(Path(db), items, problems, sources, started, progress=lambda msg: print(msg, flush=True),
+                         fetches=fetches, categories=categories, cross_audit=across_documents,
+                         unsupported=unsupported, wait=wait).as_dict()
+    except (WarehouseBusy, WarehouseWriteError) as exc:
+        return {"error": str(exc)}
 
 
 @flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
-                workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None) -> dict:
+                workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None, wait: bool = False) -> dict:
     """Ingest files, folders and file URLs (`inputs`), the sources of a sources file (crawling its
     portals first) and one-off crawls of `crawl_urls`; only documents that are new, changed, or
-    were produced by other stage versions are processed."""
+    were produced by other stage versions are processed. `wait`: wait for another run's lock on
+    the warehouse instead of failing. Returns the run summary, or {"error": …} when the warehouse
+    could not be written."""
     from fiscaldocs.flows.crawl import crawl_flow
 
     started = datetime.now(UTC).replace(tzinfo=None)
     declared = read_sources_file(Path(sources_file)) if sources_file else None
     requested = list(inputs or []) + (declared.inputs if declared else [])
-    files, problems = resolve(requested, Path(workdir) / "raw")
-    fetches: list[dict] = []
+    resolved = resolve(requested, Path(workdir) / "raw", declared.url_hosts if declared else None)
+    files, problems = resolved.files, resolved.problems
+    fetches: list[dict] = list(resolved.fetches)  # URLs given as inputs, failed ones included
     hints_by_sha: dict[str, dict] = {}
     if (declared and declared.portals) or crawl_urls:
-        fetches = crawl_flow(sources_file=sources_file, urls=crawl_urls, db=db, workdir=workdir)
-        fetched = {f["sha256"]: f for f in fetches if f["status"] in ("ok", "not_modified") and f["path"]}
+        crawled = crawl_flow(sources_file=sources_file, urls=crawl_urls, db=db, workdir=workdir)
+        fetches += crawled
+        fetched = {f["sha256"]: f for f in crawled if f["status"] in ("ok", "not_modified") and f["path"]}
         have = {f.sha256 for f in files}
         files += [Input(f["path"], sha, url=f["url"]) for sha, f in fetched.items() if sha not in have]
         hints = {p.name: p.hints for p in (declared.portals if declared else [])}
@@ -107,26 +129,47 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
         requested += [f"crawl:{p.name}" for p in (declared.portals if declared else [])] + list(crawl_urls or [])
     versions = current().as_dict()
     loaded = loaded_documents(Path(db))
-    todo = [f for f in files if loaded.get(f.sha256) != versions]
-    futures = {f: process_document.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {})) for f in todo}
+    # a document that killed its worker or ran out of time under these extractor versions
+    retry = os.environ.get("FISCALDOCS_RETRY_FAILED") == "1"
+    given_up = {} if retry else given_up_documents(Path(db))
+    todo = [f for f in files if loaded.get(f.sha256) != versions
+            and given_up.get(f.sha256, (None,))[0] != versions["extract"]]
+    task = process_document.with_options(refresh_cache=True) if retry else process_document
+    futures = {f: task.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {})) for f in todo}
     items = []
     for f in _progress(files, futures):
         item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f not in futures}
         if f in futures:
-            item.update(_result(futures[f], f, workdir, hints_by_sha.get(f.sha256, {})))
+            item.update(_result(futures[f], f, workdir, hints_by_sha.get(f.sha256, {}), versions))
+        elif f.sha256 in given_up:
+            item["given_up"] = given_up[f.sha256][1]
         items.append(item)
+    items += [_failed_url(f) for f in resolved.fetches if f["status"] != "ok"]
     summary = load_and_publish(db, items, problems, " ".join(requested), started, fetches,
-                               unsupported_files(requested))
-    _publish_artifact(summary)
+                               unsupported_files(requested), wait)
+    if "error" not in summary:
+        _publish_artifact(summary)
     return summary
 
 
-def _result(future, f: Input, workdir: str, hints: dict) -> dict:
+def _failed_url(fetch: dict) -> dict:
+    """A URL given to `ingest` that could not be downloaded: a document row with status error
+    (its id: the sha256 of the URL, as there is no content), replaced once the URL downloads."""
+    url = fetch["url"]
+    return {"path": url, "url": url, "sha256": hashlib.sha256(f"url:{url}".encode()).hexdigest(),
+            "error": f"{url}: {fetch['error']}"}
+
+
+def _result(future, f: Input, workdir: str, hints: dict, versions: dict) -> dict:
     """The task's staged result; a cached result whose file was cleaned away is made again (the
     writer never runs a stage itself)."""
     if not future.state.is_completed():
         return {"error": f"processing crashed: {future.state.message}"}
     report = future.result()
+    if report.get("error"):
+        if report.get("given_up"):  # recorded with the versions that gave up, so the next run skips it
+            return {"error": f"{report['error']}; {NOT_RETRIED}", "versions": versions}
+        return {"error": report["error"]}
     if not Path(report["staged"]).exists():
         report = process_document.with_options(refresh_cache=True)(f.path, f.sha256, workdir, hints)
     return {"staged": report["staged"], "stages": report["stages_run"]}

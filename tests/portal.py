@@ -388,6 +388,9 @@ class Portal:
       was_requested(path, host="main"), hits(path, host="main")
       change(name, new_bytes) new content (and ETag, Last-Modified) for one document
       clear_log()            forget the logged requests (e.g. between two crawls)
+      add_route(path, fn)    serve `path` on the main host by fn(handler, closing): fn writes the
+                             whole response itself (hostile servers: drip, bombs); `closing` is an
+                             Event set when the portal closes. Overrides the built-in paths.
     """
 
     def __init__(self, samples: Path = SAMPLES, slow_seconds: float = 3.0, flaky_failures: int = 1):
@@ -407,6 +410,7 @@ class Portal:
         self.url = ""
         self.other_url = ""
         self._pages: dict[str, str] = {}
+        self._routes: dict[str, object] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Portal:
@@ -512,6 +516,9 @@ class Portal:
             return doc.content, doc.etag, formatdate(doc.last_modified, usegmt=True)
 
     # ------------------------------------------------------------------ request handling
+    def add_route(self, path: str, fn) -> None:
+        self._routes[path] = fn
+
     def _handle(self, h: _Handler, head: bool) -> None:
         host = h.server.host_name
         raw = h.path
@@ -520,6 +527,14 @@ class Portal:
             log = self._log[host]
             log.append((entry, ""))
             index = len(log) - 1
+        route = self._routes.get(_decode_path(urlsplit(raw).path)) if host == "main" else None
+        if route is not None:
+            h.close_connection = True
+            try:
+                route(h, self._closing)
+            except OSError:  # the client hung up
+                pass
+            return
         status, headers, body, ctype = self._respond(host, raw, h)
         if _client_gone(h.connection):  # e.g. gave up on /files/slow.pdf: log 499, send nothing
             h.close_connection = True

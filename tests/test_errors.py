@@ -108,7 +108,7 @@ def test_bug_in_the_docx_backend_is_an_internal_error(tmp_path, monkeypatch, cap
 # The file's fault: the parsers' errors, and bare errors raised inside a parser -------------------
 
 @pytest.mark.parametrize("exc", [KeyError("/Root"), TypeError("'int' object is not iterable"),
-                                 MemoryError(), RecursionError("maximum recursion depth exceeded")])
+                                 RecursionError("maximum recursion depth exceeded")])
 def test_bare_error_raised_inside_a_parser_is_the_files(ruled_pdf, monkeypatch, caplog, exc):
     """pdfplumber's table finder (called by our ruled_grids) raising: a parser choking on the file."""
     import pdfplumber.page
@@ -122,6 +122,20 @@ def test_bare_error_raised_inside_a_parser_is_the_files(ruled_pdf, monkeypatch, 
     assert doc.status is Status.ERROR
     assert doc.error.startswith("ruled.pdf: corrupt or unreadable PDF (" + type(exc).__name__)
     assert not internal_error_records(caplog)
+
+
+def test_running_out_of_memory_is_the_memory_limit(ruled_pdf, monkeypatch, caplog):
+    """A MemoryError (the worker's address-space limit reached) names the limit and how to raise it."""
+    import pdfplumber.page
+
+    def choke(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(pdfplumber.page, "TableFinder", choke)
+    doc = extract(ruled_pdf)
+    assert doc.status is Status.ERROR
+    assert doc.error.startswith("ruled.pdf: needs more memory than the limit of 2048 MB")
+    assert "FISCALDOCS_MAX_MEMORY_MB" in doc.error and not internal_error_records(caplog)
 
 
 def test_truncated_pdf_is_corrupt_not_internal(tmp_path, ruled_pdf, caplog):
@@ -257,24 +271,35 @@ def test_type_error_in_our_grid_code_propagates_out_of_the_table_stage(ruled_pdf
 
 # Sources and numbers ------------------------------------------------------------------------------
 
-def test_dead_link_is_a_problem_a_bug_is_not(tmp_path, monkeypatch):
+def test_dead_link_is_a_fetch_error_a_bug_is_not(tmp_path, monkeypatch):
+    from fiscaldocs.crawl import fetcher
+
     from fiscaldocs import sources
 
-    found, problems = sources.resolve(["http://127.0.0.1:9/report.pdf"], tmp_path / "raw")
-    assert found == [] and len(problems) == 1
-    assert problems[0].startswith("http://127.0.0.1:9/report.pdf: download failed:")
+    monkeypatch.setattr(fetcher.Fetcher, "robots_allow", lambda self, url: True)
+    resolved = sources.resolve(["http://127.0.0.1:9/report.pdf"], tmp_path / "raw")
+    assert resolved.files == [] and resolved.problems == []
+    [fetch] = resolved.fetches
+    assert fetch["url"] == "http://127.0.0.1:9/report.pdf" and fetch["status"] == "error"
+    assert fetch["error"].startswith("download failed: connection failed")
 
-    def unwritable(url, raw_dir):
-        raise PermissionError(13, "Permission denied", str(raw_dir))
+    def unwritable(self, body, name):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "raw"))
 
-    monkeypatch.setattr(sources, "download", unwritable)
-    found, problems = sources.resolve(["https://example.org/r.pdf"], tmp_path / "raw")
-    assert found == [] and "Permission denied" in problems[0]
+    def pdf(self, url, headers=None):
+        import httpx
 
-    def buggy(url, raw_dir):
+        return httpx.Response(200, content=b"%PDF-1.4 body"), url, b"%PDF-1.4 body"
+
+    monkeypatch.setattr(fetcher.Fetcher, "get", pdf)
+    monkeypatch.setattr(fetcher.RawStore, "put", unwritable)
+    [fetch] = sources.resolve(["https://example.org/r.pdf"], tmp_path / "raw").fetches
+    assert fetch["status"] == "error" and "Permission denied" in fetch["error"]
+
+    def buggy(self, body, name):
         raise KeyError("content-type")
 
-    monkeypatch.setattr(sources, "download", buggy)
+    monkeypatch.setattr(fetcher.RawStore, "put", buggy)
     with pytest.raises(KeyError):
         sources.resolve(["https://example.org/r.pdf"], tmp_path / "raw")
 

@@ -41,7 +41,8 @@ def test_resolve_folders_files_and_missing(tmp_path):
     (tmp_path / "d" / "a.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / "d" / "notes.txt").write_text("x")
     (tmp_path / "odd.bin").write_bytes(b"x")
-    found, problems = resolve([str(tmp_path / "d"), str(tmp_path / "odd.bin"), str(tmp_path / "nope")], tmp_path / "raw")
+    resolved = resolve([str(tmp_path / "d"), str(tmp_path / "odd.bin"), str(tmp_path / "nope")], tmp_path / "raw")
+    found, problems = resolved.files, resolved.problems
     assert [f.path for f in found] == [str(tmp_path / "d" / "a.pdf"), str(tmp_path / "odd.bin")]
     assert len(found[0].sha256) == 64
     assert problems == [f"{tmp_path / 'nope'}: no such file or folder"]

@@ -11,6 +11,7 @@ overlapping.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
@@ -26,42 +27,97 @@ class WarehouseBusy(RuntimeError):
     pass
 
 
+class WarehouseWriteError(RuntimeError):
+    """The next state could not be written (disk full, permission denied, read-only file system):
+    one line saying so; the next state's files are removed and the live warehouse is untouched."""
+
+
 @contextmanager
-def writer_lock(db: Path) -> Iterator[None]:
+def writer_lock(db: Path, wait: bool = False, on_wait=lambda msg: None) -> Iterator[None]:
+    """The one-writer lock; `wait`: wait for another run to finish instead of failing."""
     lock_path = db.with_name(db.name + ".lock")
-    with lock_path.open("w") as fh:
+    try:
+        fh = lock_path.open("w")
+    except OSError as exc:
+        raise WarehouseWriteError(f"{db}: cannot write the warehouse: {_reason(exc)}") from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise WarehouseBusy(f"{db}: another ingestion run is writing it (lock {lock_path})") from exc
+        except BlockingIOError:
+            if not wait:
+                raise WarehouseBusy(f"{db}: another ingestion run is writing it (lock {lock_path}); "
+                                    "`ingest --wait` waits for it") from None
+            on_wait(f"{db}: another ingestion run is writing it; waiting for it to finish")
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-@contextmanager
-def staged(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the next state of `db`; published when the block exits without error."""
-    db = Path(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    stage = db.with_name(db.name + ".next")
-    with writer_lock(db):
-        for leftover in (stage, stage.with_name(stage.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        if db.exists():
-            shutil.copyfile(db, stage)
-        con = duckdb.connect(str(stage))
+def _reason(exc: BaseException) -> str:
+    """Disk full, permission denied … in plain words, from an OSError or DuckDB's message."""
+    text = str(exc)
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT) or "No space left" in text or "Disk quota" in text:
+        return "disk full (no space left on the device)"
+    if code == errno.EFBIG or "File too large" in text:
+        return "file too large for the file system or the process's file size limit"
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return f"permission denied ({getattr(exc, 'filename', None) or text})"
+    if code == errno.EROFS or "Read-only file system" in text:
+        return "read-only file system"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _is_storage_error(exc: BaseException) -> bool:
+    return isinstance(exc, (OSError, duckdb.IOException, duckdb.PermissionException)) or (
+        isinstance(exc, duckdb.Error) and _reason(exc) != f"{type(exc).__name__}: {exc}")
+
+
+def _remove(*paths: Path) -> None:
+    for p in paths:
         try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+@contextmanager
+def staged(db: Path, wait: bool = False, on_wait=lambda msg: None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the next state of `db`; published when the block exits without error.
+    Whatever happens, the live file is never written: a failure removes the next state's files
+    (`.next`, `.next.wal`), and a full disk or a refused write is a `WarehouseWriteError`."""
+    db = Path(db)
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseWriteError(f"{db}: cannot write the warehouse: {_reason(exc)}") from None
+    stage = db.with_name(db.name + ".next")
+    leftovers = (stage, stage.with_name(stage.name + ".wal"))
+    with writer_lock(db, wait, on_wait):
+        _remove(*leftovers)
+        con = None
+        try:
+            if db.exists():
+                shutil.copyfile(db, stage)
+            con = duckdb.connect(str(stage))
             create_schema(con, str(db))
             yield con
             con.execute("CHECKPOINT")
-        except BaseException:
             con.close()
-            stage.unlink(missing_ok=True)
+            os.replace(stage, db)
+        except BaseException as exc:
+            if con is not None:
+                try:
+                    con.close()
+                except duckdb.Error:
+                    pass
+            _remove(*leftovers)
+            if _is_storage_error(exc):
+                raise WarehouseWriteError(f"{db}: cannot write the warehouse: {_reason(exc)}; "
+                                          "nothing was changed") from None
             raise
-        con.close()
-        os.replace(stage, db)
 
 
 def read_only(db: Path) -> duckdb.DuckDBPyConnection:

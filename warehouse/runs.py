@@ -69,17 +69,35 @@ def loaded_documents(db: Path) -> dict[str, dict[str, str]]:
     return {r[0]: {"extract": r[1], "normalize": r[2], "audit": r[3]} for r in rows}
 
 
+def given_up_documents(db: Path) -> dict[str, tuple[str, str]]:
+    """Documents that killed their worker or ran out of time: {doc_id: (extractor version that
+    gave up, error)}; not processed again until the file or the extractor changes."""
+    from fiscaldocs.staging import NOT_RETRIED
+
+    if not Path(db).exists():
+        return {}
+    with read_only(db) as con:
+        try:
+            rows = con.execute("SELECT doc_id, extractor_version, error FROM documents WHERE status = 'error' "
+                               "AND extractor_version IS NOT NULL AND contains(error, ?)", [NOT_RETRIED]).fetchall()
+        except duckdb.CatalogException:
+            return {}
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
 def write_run(db: Path, items: list[dict], problems: list[str], sources: str, started: datetime,
               progress: Callable[[str], None] = lambda msg: None, fetches: list[dict] | None = None,
               categories: list[list] | None = None,
               cross_audit: Callable[[duckdb.DuckDBPyConnection], list[Check]] | None = None,
-              unsupported: list[str] | None = None) -> RunSummary:
+              unsupported: list[str] | None = None, wait: bool = False) -> RunSummary:
     """`items`: {path, url, sha256, staged (a processed file) or error, skipped (bool), stages};
     `fetches`: crawl records (crawl.fetcher.Fetch as dicts), kept whatever extraction makes of them;
     `categories`: the taxonomy rows to replace the dimension with; `cross_audit`: rules that read
-    the loaded warehouse (checks across documents), run before publishing."""
+    the loaded warehouse (checks across documents), run before publishing; `unsupported`: files left
+    out (listed in the summary and the run's row); `wait`: wait for another run's lock instead of
+    failing."""
     summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems), unsupported=list(unsupported or []))
-    with staged(Path(db)) as con:
+    with staged(Path(db), wait=wait, on_wait=progress) as con:
         if categories is not None:
             replace_categories(con, categories)
         record_fetches(con, fetches or [])
@@ -87,10 +105,12 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
             source = Source(path=item["path"], url=item.get("url"))
             name = Path(item["path"]).name
             if item.get("skipped"):
-                summary.outcomes.append(Outcome(name, "skipped", "ok"))
+                given_up = item.get("given_up")
+                summary.outcomes.append(Outcome(name, "skipped", "error" if given_up else "ok", error=given_up))
                 continue
             processed = (read_processed(item["staged"]) if item.get("staged")
-                         else failed_processing(item["path"], item["sha256"], item.get("error") or "not processed"))
+                         else failed_processing(item["path"], item["sha256"], item.get("error") or "not processed",
+                                                item.get("versions")))
             doc = processed.document
             if doc.status is Status.OK and loaded_versions(con, doc.meta.sha256) == processed.versions \
                     and _same_source(con, doc.meta.sha256, source):

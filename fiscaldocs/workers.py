@@ -1,0 +1,188 @@
+"""A pool of extraction worker processes that one document cannot take down.
+
+`concurrent.futures.ProcessPoolExecutor` breaks for good when one worker dies (every pending
+document fails with BrokenProcessPool) and cannot stop one task that runs too long. Here each
+worker runs one call at a time over its own pipe, so the parent always knows which document a
+worker held: a worker that dies (the kernel's OOM killer, a crash in a C library) or overruns its
+hard deadline is killed and replaced, that one call raises `WorkerDied` / `WorkerTimedOut`, and
+every other document goes on in the other workers.
+
+In each worker: the address space is capped (RLIMIT_AS, so a runaway allocation is a
+MemoryError in that worker, not the machine's memory) and each call runs under an alarm that
+raises `LimitExceeded` (the soft time limit; the parent's deadline, a little later, is the hard
+one, for code that never returns to Python).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import resource
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from fiscaldocs.extractors.limits import ENV, MB, LimitExceeded, limits
+
+# Past the soft time limit, how long the parent waits before killing the worker.
+HARD_DEADLINE_GRACE = 10.0
+
+
+class WorkerDied(RuntimeError):
+    def __init__(self, exitcode: int | None):
+        self.exitcode = exitcode
+        if exitcode is not None and exitcode < 0:
+            try:
+                how = f"was killed by signal {signal.Signals(-exitcode).name}"
+            except ValueError:
+                how = f"was killed by signal {-exitcode}"
+        else:
+            how = f"exited with code {exitcode}"
+        super().__init__(f"its extraction worker process {how}"
+                         + (" (out of memory?)" if exitcode in (-signal.SIGKILL, -signal.SIGSEGV,
+                                                                -signal.SIGABRT) else ""))
+
+
+class WorkerTimedOut(RuntimeError):
+    pass
+
+
+class RemoteError(RuntimeError):
+    """An exception raised in the worker that could not be sent back as itself."""
+
+
+def _set_memory_limit(memory_mb: float) -> None:
+    if memory_mb == float("inf"):
+        return
+    cap = int(memory_mb * MB)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+
+
+def _alarm(signum, frame):
+    raise LimitExceeded(f"processing took longer than the time limit of {limits().seconds:g} s "
+                        "(raise it with FISCALDOCS_MAX_SECONDS)")
+
+
+def _worker_main(conn, memory_mb: float) -> None:
+    _set_memory_limit(memory_mb)
+    signal.signal(signal.SIGALRM, _alarm)
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        fn, args, seconds, env = task
+        for var, value in env.items():  # the caller's limits (a worker outlives changes to them)
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        try:
+            if seconds != float("inf"):
+                signal.setitimer(signal.ITIMER_REAL, seconds)
+            try:
+                reply = (True, fn(*args))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as exc:  # sent back to the caller, who decides; the worker lives on
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result or exception
+            conn.send((False, RemoteError(f"{type(reply[1]).__name__}: {reply[1]} (not picklable: {exc})")))
+
+
+class _Worker:
+    def __init__(self, ctx, memory_mb: float):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True,
+                                   name="fiscaldocs-worker")
+        self.process.start()
+        child.close()
+
+    def call(self, fn: Callable, args: tuple, seconds: float) -> Any:
+        try:
+            self.conn.send((fn, args, seconds, {var: os.environ.get(var) for var in ENV.values()}))
+        except (BrokenPipeError, ConnectionResetError):  # died while idle, between two calls
+            self.process.join(5)
+            raise WorkerDied(self.process.exitcode) from None
+        wait = None if seconds == float("inf") else seconds + HARD_DEADLINE_GRACE
+        if not self.conn.poll(wait):
+            raise WorkerTimedOut(f"still running after the time limit of {seconds:g} s; its worker was stopped "
+                                 "(raise it with FISCALDOCS_MAX_SECONDS)")
+        try:
+            ok, value = self.conn.recv()
+        except (EOFError, OSError):
+            self.process.join(5)
+            raise WorkerDied(self.process.exitcode) from None
+        if ok:
+            return value
+        raise value
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """`run(fn, *args)` from any number of threads; at most `size` calls run at once, each in a
+    worker process of its own (started on demand, replaced when it dies or overruns)."""
+
+    def __init__(self, size: int, context: str = "forkserver"):
+        self.size = size
+        self._ctx = multiprocessing.get_context(context)
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self.replaced = 0  # workers lost and replaced (for tests and logs)
+
+    def run(self, fn: Callable, *args: Any) -> Any:
+        lim = limits()
+        with self._slots:
+            worker = self._take(lim.memory_mb)
+            try:
+                result = worker.call(fn, args, lim.seconds)
+            except (WorkerDied, WorkerTimedOut):
+                self._discard(worker)
+                raise
+            except BaseException:
+                self._idle.put(worker)  # the call failed; the worker is fine
+                raise
+            self._idle.put(worker)
+            return result
+
+    def _take(self, memory_mb: float) -> _Worker:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                worker = _Worker(self._ctx, memory_mb)
+                with self._lock:
+                    self._all.add(worker)
+                return worker
+            if worker.process.is_alive():
+                return worker
+            self._discard(worker)  # died while idle
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.stop()
+        with self._lock:
+            self._all.discard(worker)
+            self.replaced += 1
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in self._all if w.process.pid]
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._all = list(self._all), set()
+        for w in workers:
+            w.stop()
+

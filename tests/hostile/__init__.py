@@ -1,0 +1,1 @@
+"""Hostile files, made at test time (only the generators are committed): `generate.py`."""
