@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from fiscaldocs.audit.cross import across_documents, claims_against_tables
 from fiscaldocs.audit.model import Check
+from fiscaldocs.audit.ocr_note import note_ocr_misreads
 from fiscaldocs.audit.tables import audit_tables
 from fiscaldocs.audit.text import audit_text
 
@@ -32,7 +33,7 @@ def audit_document(doc: Document, facts: list | None = None) -> list[Check]:
     """All per-document rules; `facts`: `normalize.facts.derive(doc)`'s, when the caller has them."""
     if doc.status is not Status.OK:
         return []
-    return audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts)
+    return note_ocr_misreads(doc, audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts))
 
 
 __all__ = ["AUDIT_VERSION", "Check", "audit_document", "across_documents"]

@@ -98,7 +98,7 @@ def _table_facts(doc: Document, table: Table, year: int | None):
                 amount=Decimal(v.value_normalized), unit=v.unit_normalized or "",
                 source_kind="table", table_id=table.index, row_idx=item.row, col_idx=col, claim_idx=None,
                 page=table.row_pages[item.row] if item.row < len(table.row_pages) else table.page,
-                column_header=header or None,
+                column_header=header or None, **_ocr(table, item.row, col),
             )
 
 
@@ -112,7 +112,16 @@ def _claim_fact(doc: Document, i: int, claim) -> Fact:
         line_item=subject, **_category_columns(category),
         amount=Decimal(claim.value_normalized), unit=claim.unit_normalized, source_kind="text",
         table_id=None, row_idx=None, col_idx=None, claim_idx=i, page=claim.page, column_header=None,
+        ocr=claim.ocr, ocr_confidence=claim.ocr_confidence,
     )
+
+
+def _ocr(table: Table, row: int, col: int) -> dict:
+    """The OCR flag and confidence of the cell an amount was read from."""
+    cell = next((c for c in table.cells if c.row == row and c.col == col), None)
+    if cell is None or not cell.ocr:
+        return {}
+    return {"ocr": True, "ocr_confidence": cell.ocr_confidence}
 
 
 def _clause_before(claim) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -32,6 +32,14 @@ _PROVENANCE = [
     ("claim_idx", "INTEGER", "provenance: claim"),
     ("page", "INTEGER", "provenance: page"),
 ]
+
+# Read by OCR: appended last to the tables that hold text and numbers (schema 5), so a warehouse
+# migrated by ALTER TABLE has its columns in the same order as a new one.
+OCR_COLUMNS = [
+    ("ocr", "BOOLEAN", "read by OCR from a page image (no usable text layer): digits may be misread"),
+    ("ocr_confidence", "DOUBLE", "lowest recognition confidence (0–1) of the text it was read from; NULL unless OCR'd"),
+]
+OCR_TABLES = ("text_blocks", "table_cells", "claims", "facts", "indicators")
 
 # table → (comment, [(column, type, comment)], constraint)
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
@@ -61,6 +69,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("ingested_at", "TIMESTAMP", "when this version of the rows was loaded (UTC)"),
         ("normalize_version", "VARCHAR", "version of the normalize stage (code and data) that produced the rows"),
         ("audit_version", "VARCHAR", "version of the audit rules that produced the document's checks"),
+        ("ocr_pages", "INTEGER[]", "pages read by OCR (they had no usable text layer); empty when none"),
     ], ""),
     "text_blocks": ("Paragraphs, headings and titles in reading order.", [
         ("doc_id", "VARCHAR", "document"),
@@ -69,6 +78,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("page", "INTEGER", "1-based page; NULL for Word files"),
         ("kind", "VARCHAR", "title | heading | paragraph"),
         ("text", "VARCHAR", "text, layout spaces removed, wrapped lines joined"),
+        *OCR_COLUMNS,
     ], "PRIMARY KEY (doc_id, block_idx)"),
     "doc_tables": ("Tables as extracted: caption, declared unit, pages, parser and its quality score.", [
         ("doc_id", "VARCHAR", "document"),
@@ -97,6 +107,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("unit", "VARCHAR", "unit that applies to it (cell, row label, column header or the table's)"),
         ("value_normalized", QUANTITY, "value in the normalized unit (yuan, persons, percent points …)"),
         ("unit_normalized", "VARCHAR", "CNY | person | person_time | percent | count | score | …"),
+        *OCR_COLUMNS,
     ], "PRIMARY KEY (doc_id, table_id, row_idx, col_idx)"),
     "claims": ("Numeric statements in the prose, with their sentence and character span.", [
         ("doc_id", "VARCHAR", "document"),
@@ -116,6 +127,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("year", "INTEGER", "year the number refers to"),
         ("change", "VARCHAR", "increase | decrease when the number is a change"),
         ("category_code", "VARCHAR", "category of the subject, where it maps"),
+        *OCR_COLUMNS,
     ], "PRIMARY KEY (doc_id, claim_idx)"),
     "facts": ("One row per money amount (yuan), comparable across regions and years "
               "(modelled on the Fiscal Data Package).", [
@@ -130,6 +142,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("amount_yuan", MONEY, "amount in yuan, exact"),
         *_PROVENANCE,
         ("column_header", "VARCHAR", "provenance: the column header the period and phase were read from"),
+        *OCR_COLUMNS,
     ], ""),
     "indicators": ("Non-money quantities (people, %, counts, scores) in the shape of facts.", [
         *_FACT_KEYS,
@@ -138,6 +151,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("value", QUANTITY, "value in the normalized unit"),
         ("unit", "VARCHAR", "person | person_time | percent | percentage_point | count | score | …"),
         *_PROVENANCE,
+        *OCR_COLUMNS,
     ], ""),
     "checks": ("Results of consistency checks on the numbers (filled by the audit stage).", [
         ("check_id", "VARCHAR PRIMARY KEY", "deterministic id"),
@@ -276,6 +290,10 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
 MIGRATIONS: dict[str, tuple[str, list[str]]] = {
     "3": ("4", ["ALTER TABLE documents ADD COLUMN normalize_version VARCHAR",
                 "ALTER TABLE documents ADD COLUMN audit_version VARCHAR"]),
+    # OCR (issue 13): the pages read by OCR, and a flag and confidence on everything read from them.
+    "4": ("5", ["ALTER TABLE IF EXISTS documents ADD COLUMN IF NOT EXISTS ocr_pages INTEGER[]"]
+               + [f"ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {col} {typ}"
+                  for table in OCR_TABLES for col, typ, _ in OCR_COLUMNS]),
 }
 
 
