@@ -2,10 +2,11 @@
 
 Decided per page, since reports mix born-digital pages with scanned ones (a scanned signature
 page, a stamped table pasted in as an image). A page has no usable text layer when it has no
-inked characters, when images cover most of it and it carries only a few characters (a scan with
-a stray page number), or when most of its characters are garbage: private-use glyphs, U+FFFD,
-control characters or pdfminer's "(cid:N)" placeholders, which is what a font without a Unicode
-map extracts as.
+inked characters but images or curves (glyphs drawn as outlines) to read, when images cover most
+of it and it carries only a few characters (a scan with a stray page number), or when most of its
+characters are garbage: private-use glyphs, U+FFFD, control characters or pdfminer's "(cid:N)"
+placeholders, which is what a font without a Unicode map extracts as. A blank page (no characters,
+nothing drawn but rules) has nothing to read.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ class TextLayer:
     chars: int  # inked characters
     garbage: int  # of which unreadable
     image_cover: float  # share of the page area under images
+    drawn: bool = True  # images or curves on the page: something OCR could read
 
     @property
     def usable(self) -> bool:
         if self.chars == 0:
-            return False
+            return not self.drawn
         if self.image_cover >= IMAGE_COVER and self.chars < FEW_CHARS:
             return False
         return self.garbage <= GARBAGE_SHARE * self.chars
@@ -58,4 +60,4 @@ def text_layer(page, chars: list[dict]) -> TextLayer:
                   * max(0.0, min(float(i["bottom"]), float(page.height)) - max(float(i["top"]), 0.0))
                   for i in page.images)
     return TextLayer(chars=len(inked), garbage=sum(1 for t in inked if is_garbage(t)),
-                     image_cover=min(1.0, covered / area))
+                     image_cover=min(1.0, covered / area), drawn=bool(page.images or page.curves))
