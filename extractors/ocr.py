@@ -154,7 +154,8 @@ def read_scanned_page(path: Path, number: int, unread: list[int]) -> ScannedPage
 
 def scanned_tables(scanned: ScannedPage, number: int) -> list[FilledTable]:
     """The page's ruled tables filled with its OCR'd characters, scored as any parser's, their
-    cells flagged as OCR'd. (Tables printed without rules on a scanned page stay text for now.)"""
+    cells flagged as OCR'd. (Tables printed without rules go through the text PDFs' unruled stage,
+    on the OCR'd characters.)"""
     out = []
     for grid in scanned.grids:
         filled = fill_grid(grid, scanned.chars, number)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pdfplumber
 from fiscaldocs.extractors.captions import CaptionLine, find_caption
 from fiscaldocs.extractors.cjk import normalize_ws
-from fiscaldocs.extractors.ocr import INSTALL_HINT, read_scanned_page, scanned_tables
+from fiscaldocs.extractors.ocr import INSTALL_HINT, mark_cells, read_scanned_page, scanned_tables
 from fiscaldocs.extractors.pdf_grid import FilledTable, cluster, fill_grid, tidy
 from fiscaldocs.extractors.pdf_layout import (
     TABLE_BREAK,
@@ -85,8 +85,11 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
             inside = [t.bbox for t in tables]
             outside = [c for c in chars if not any(_contains(b, c) for b in inside)]
             lines = chars_to_lines(outside, number, float(page.width), float(page.height))
-            if scanned is None:
-                tables += _unruled_tables(path, page, number, chars, lines)
+            unruled = _unruled_tables(path, page, number, chars, lines)
+            if scanned is not None:  # the column clustering ran on OCR'd characters
+                for t in unruled:
+                    mark_cells(t.cells, chars)
+            tables += unruled
             lines = [ln for ln in lines if not any(_line_in(b, ln) for b in (t.bbox for t in tables))]
             for t in tables:
                 t.page_height, t.last_bottom = float(page.height), t.bbox[3]
