@@ -97,7 +97,7 @@ def main() -> None:
     read_prose = "\n".join(b.text for b in doc.blocks if b.page == 1)
     rows.append(("synthetic scan p.1 (益阳 p.3 prose), paragraphs", len(canonical(prose)),
                  char_accuracy(read_prose, prose), number_accuracy(read_prose, prose)))
-    table = next(t for t in doc.tables if t.title == TABLE_TITLE)
+    table = next(t for t in doc.tables if canonical(t.title or "") == canonical(TABLE_TITLE))
     want, got = table_truth(), table.rows()
     numeric = [(r, c) for r, row in enumerate(want) for c, v in enumerate(row) if v.strip().isdigit()]
     exact = sum(1 for r, c in numeric if r < len(got) and c < len(got[r])
