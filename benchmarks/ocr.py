@@ -39,8 +39,8 @@ TABLE_TITLE = "2023年度益阳市职工医疗（含生育）保险基金预决�
 
 def prose_truth() -> str:
     """The ground truth's headings and paragraphs printed on the source's page 3."""
-    with pdfplumber.open(SOURCE) as pdf:
-        page_text = canonical(pdf.pages[2].extract_text())
+    with pdfplumber.open(SOURCE) as pdf:  # without the running header and the page number
+        page_text = canonical("".join(pdf.pages[2].extract_text().splitlines()[1:-1]))
     blocks = json.loads(GROUND_TRUTH.read_text(encoding="utf-8"))["blocks"]
     return "\n".join(b["text"] for b in blocks
                      if b["type"] in ("heading", "paragraph") and canonical(b["text"]) in page_text)
