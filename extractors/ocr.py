@@ -119,25 +119,26 @@ def read_page(path: Path, page_index: int) -> ScannedPage:
     if result.boxes is not None and len(result.boxes):
         quads = [np.asarray(box, dtype=float) * pt_per_px for box in result.boxes]
         sizes = _snapped_sizes([float(q[:, 1].max() - q[:, 1].min()) for q in quads],
-                               [float(q[:, 0].max() - q[:, 0].min()) for q in quads])
+                               [float(q[:, 0].max() - q[:, 0].min()) for q in quads], image.shape[1] * pt_per_px)
         for quad, size, text, score in zip(quads, sizes, result.txts, result.scores, strict=True):
             chars += line_chars(quad, text, float(score), size)
     return ScannedPage(chars=chars, grids=image_grids(image, pt_per_px), skew_deg=skew)
 
 
-def _snapped_sizes(heights: list[float], widths: list[float]) -> list[float]:
+def _snapped_sizes(heights: list[float], widths: list[float], page_width: float) -> list[float]:
     """Font sizes from detector boxes. Boxes of one font size vary by a few pixels with the glyphs
     in them, and a short box ("稳。", a lone number) is padded relatively more by the detector's
-    unclipping; the layout compares sizes to a point. Boxes from 15% below to 25% above the median
-    height (up to 45% taller for a box under four heights wide) are body text and get its size;
-    titles and footnotes keep their own."""
-    if not heights:
-        return []
-    body = float(np.median(heights))
+    unclipping; the layout compares sizes to a point. The body size is the median height of the
+    lines of prose (boxes wider than 40% of the page; a page of table cells has none and is left
+    as read); boxes from 10% below to 25% above it (60% for a box under four heights wide) get
+    it. Titles, running headers and footnotes keep their own, the same on every page."""
+    prose = [h for h, w in zip(heights, widths, strict=True) if w > 0.4 * page_width]
+    body = float(np.median(prose)) if len(prose) >= 3 else None
     out = []
     for h, w in zip(heights, widths, strict=True):
-        upper = 0.45 if w < 4 * h else 0.25
-        out.append(0.8 * (body if -0.15 * body <= h - body <= upper * body else h))
+        upper = 0.6 if w < 4 * h else 0.25
+        snap = body is not None and -0.1 * body <= h - body <= upper * body
+        out.append(0.8 * (body if snap else h))
     return out
 
 
