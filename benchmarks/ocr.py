@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import time
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def main() -> None:
     print(f"OCR per page (render 200 dpi, deskew, recognise, rules): {len(timings)} pages in "
           f"{sum(timings):.1f} s wall = {len(timings) / sum(timings):.2f} pages/s")
     print(f"whole pipeline on the 2-page synthetic scan: {whole:.1f} s = {2 / whole:.2f} pages/s")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB")
     print(f"CPU time of all of the above ({len(timings) + 2} pages read): {cpu:.1f} s = "
           f"{(len(timings) + 2) / cpu:.2f} pages per CPU-second")
     print("| text | characters | character accuracy | number accuracy |")
