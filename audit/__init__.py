@@ -23,6 +23,7 @@ from __future__ import annotations
 from fiscaldocs.audit.cross import across_documents, claims_against_tables
 from fiscaldocs.audit.dates import audit_dates
 from fiscaldocs.audit.model import Check
+from fiscaldocs.audit.ocr_note import note_ocr_misreads
 from fiscaldocs.audit.statements import statement_agreement
 from fiscaldocs.audit.tables import audit_tables
 from fiscaldocs.audit.text import audit_text
@@ -42,8 +43,9 @@ def audit_document(doc: Document, facts: list | None = None) -> list[Check]:
         return []
     if facts is None:
         facts, _ = derive(doc)
-    return (audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts) + text_totals(doc, facts)
-            + audit_dates(doc) + statement_agreement(doc, facts))
+    checks = (audit_tables(doc) + audit_text(doc) + claims_against_tables(doc, facts) + text_totals(doc, facts)
+              + audit_dates(doc) + statement_agreement(doc, facts))
+    return note_ocr_misreads(doc, checks)
 
 
 __all__ = ["AUDIT_VERSION", "Check", "audit_document", "across_documents"]

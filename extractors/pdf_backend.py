@@ -10,6 +10,7 @@ import pdfplumber
 from fiscaldocs.extractors import pdf_limits
 from fiscaldocs.extractors.captions import CaptionLine, find_caption
 from fiscaldocs.extractors.limits import check_pages
+from fiscaldocs.extractors.ocr import INSTALL_HINT, mark_cells, read_scanned_page, scanned_tables
 from fiscaldocs.extractors.pdf_continuation import PageTable, join_continued
 from fiscaldocs.extractors.pdf_grid import FilledTable, fill_grid, tidy
 from fiscaldocs.extractors.pdf_layout import (
@@ -30,6 +31,7 @@ from fiscaldocs.extractors.pdf_tables import (
     ruled_grids,
 )
 from fiscaldocs.extractors.pdf_text_grid import text_grid
+from fiscaldocs.extractors.text_layer import text_layer
 
 from fiscaldocs.model import BBox, Document, Status, Table
 
@@ -54,15 +56,27 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
         pages_lines: list[list[Line]] = []
         pages_tables: list[list[PageTable]] = []
         ink = 0
+        unread: list[int] = []  # pages that need OCR, when the OCR extra is missing
         for number, raw_page in enumerate(pdf.pages, start=1):
             page = raw_page.dedupe_chars(tolerance=1)
             chars = page.chars
+            scanned = None
+            if not text_layer(page, chars).usable:  # the one OCR hook: read the page image instead
+                scanned = read_scanned_page(path, number, unread)
+                if scanned is not None:
+                    chars = scanned.chars
+                    doc.meta.ocr_pages.append(number)
             ink += sum(1 for c in chars if c["text"].strip())
-            tables = _page_tables(path, page, number, chars)
+            tables = (_page_tables(path, page, number, chars) if scanned is None
+                      else [_page_table(f) for f in scanned_tables(scanned, number)])
             inside = [t.bbox for t in tables]
             outside = [c for c in chars if not any(_contains(b, c) for b in inside)]
             lines = chars_to_lines(outside, number, float(page.width), float(page.height))
-            tables += _unruled_tables(path, page, number, chars, lines)
+            unruled = _unruled_tables(path, page, number, chars, lines)
+            if scanned is not None:  # the column clustering ran on OCR'd characters
+                for t in unruled:
+                    mark_cells(t.cells, chars)
+            tables += unruled
             lines = [ln for ln in lines if not any(_line_in(b, ln) for b in (t.bbox for t in tables))]
             for t in tables:
                 t.page_height, t.last_bottom = float(page.height), t.bbox[3]
@@ -72,8 +86,11 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
             raw_page.flush_cache()
     if ink < 10 * max(1, doc.meta.page_count or 1) and doc.meta.page_count:
         doc.status = Status.NEEDS_OCR
-        doc.error = f"{path.name}: no text layer ({ink} characters on {doc.meta.page_count} pages); OCR needed"
+        doc.error = (f"{path.name}: no text layer ({ink} characters on {doc.meta.page_count} pages); OCR needed"
+                     + (f"; {INSTALL_HINT}" if unread else ""))
         return
+    if unread:
+        log.warning("%s: pages %s have no usable text layer and were skipped; %s", path.name, unread, INSTALL_HINT)
 
     pages_lines = drop_page_furniture(pages_lines)
     flow, positioned = _attach_captions_and_flow(pages_lines, pages_tables)

@@ -33,7 +33,7 @@ class Line:
     page_width: float = 0.0
     page_height: float = 0.0
     segments: int = 1  # pieces separated by gaps wider than a character: columns of a table
-
+    ocr_confidence: float | None = None  # lowest recognition confidence, for a line read by OCR
 
     @property
     def center_x(self) -> float:
@@ -83,6 +83,7 @@ def chars_to_lines(chars: Iterable[dict], page: int, page_width: float, page_hei
             page_width=page_width,
             page_height=page_height,
             segments=segments,
+            ocr_confidence=min((c["ocr_conf"] for c in group if "ocr_conf" in c), default=None),
         ))
     return lines
 
@@ -251,4 +252,6 @@ def _to_block(para: _Para, m: Margins) -> TextBlock:
         kind = BlockKind.PARAGRAPH
     bbox = (min(ln.x0 for ln in para.lines), first.top,
             max(ln.x1 for ln in para.lines), para.lines[-1].bottom)
-    return TextBlock(text=text, page=first.page, kind=kind, bbox=bbox)
+    confs = [ln.ocr_confidence for ln in para.lines if ln.ocr_confidence is not None]
+    return TextBlock(text=text, page=first.page, kind=kind, bbox=bbox, ocr=bool(confs),
+                     ocr_confidence=round(min(confs), 4) if confs else None)

@@ -46,6 +46,8 @@ class TextBlock:
     kind: BlockKind = BlockKind.PARAGRAPH
     bbox: BBox | None = None
     order: int = 0  # position in the document's reading order, shared with tables
+    ocr: bool = False  # read by OCR from a page image, not from a text layer
+    ocr_confidence: float | None = None  # the lowest recognition confidence (0–1) of its lines
 
 
 @dataclass(slots=True)
@@ -59,6 +61,8 @@ class Cell:
     col_span: int = 1
     page: int | None = None
     bbox: BBox | None = None
+    ocr: bool = False  # read by OCR from a page image
+    ocr_confidence: float | None = None  # the lowest recognition confidence (0–1) of its text
 
 
 @dataclass(slots=True)
@@ -134,6 +138,7 @@ class DocumentMeta:
     published_date: str | None = None  # ISO date
     page_count: int | None = None
     producer: str | None = None  # the software that wrote the file, as the file says
+    ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR (no usable text layer)
 
 
 @dataclass(slots=True)
@@ -154,6 +159,8 @@ class Claim:
     qualifier: str | None
     year: int | None
     change: str | None  # increase | decrease | None
+    ocr: bool = False  # its sentence was read by OCR
+    ocr_confidence: float | None = None  # the sentence's block's lowest recognition confidence
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -178,7 +185,8 @@ class Document:
         return {
             "document": meta,
             "blocks": [
-                {"page": b.page, "kind": str(b.kind), "text": b.text} for b in self.blocks
+                {"page": b.page, "kind": str(b.kind), "text": b.text,
+                 **({"ocr_confidence": b.ocr_confidence} if b.ocr else {})} for b in self.blocks
             ],
             "tables": [
                 {
@@ -195,7 +203,8 @@ class Document:
                     "cells": [
                         {"row": c.row, "col": c.col, "row_span": c.row_span, "col_span": c.col_span,
                          "text": c.text, "page": c.page,
-                         "bbox": [round(v, 2) for v in c.bbox] if c.bbox else None}
+                         "bbox": [round(v, 2) for v in c.bbox] if c.bbox else None,
+                         **({"ocr_confidence": c.ocr_confidence} if c.ocr else {})}
                         for c in t.cells
                     ],
                 }
@@ -255,6 +264,8 @@ class Fact:
     level: str | None = None  # 类 | 款 | 项 of its category
     row_role: str = "line"  # total (合计/总计) | subtotal (小计) | part (其中) | line
     category_known: bool = True  # False: a printed code missing from the taxonomy, kept as printed
+    ocr: bool = False  # read by OCR: its digits may be misread
+    ocr_confidence: float | None = None  # recognition confidence (0–1) of the cell or sentence
 
 
 @dataclass

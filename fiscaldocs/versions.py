@@ -21,7 +21,9 @@ from pathlib import Path
 # depends on, distributions whose version changes its output)
 STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "extract": (("fiscaldocs.extractors",), ("model.py", "codec.py"),
-                ("pdfplumber", "pdfminer.six", "camelot-py", "pypdfium2", "python-docx", "olefile")),
+                ("pdfplumber", "pdfminer.six", "camelot-py", "pypdfium2", "python-docx", "olefile",
+                 # OCR: "absent" without the extra, so installing it re-extracts needs_ocr documents
+                 "rapidocr", "onnxruntime", "opencv-python-headless")),
     "normalize": (("fiscaldocs.normalize",), (), ("cn2an", "cpca-new")),
     "audit": (("fiscaldocs.audit",), (), ()),
 }

@@ -30,4 +30,7 @@ def normalize(doc: Document) -> Document:
         if block.kind in PROSE
         for claim in find_claims(block.text, block=i, page=block.page, fiscal_year=doc.meta.fiscal_year)
     ]
+    for claim in doc.claims:  # a sentence read by OCR: its digits may be misread
+        block = doc.blocks[claim.block]
+        claim.ocr, claim.ocr_confidence = block.ocr, block.ocr_confidence
     return doc

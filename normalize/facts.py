@@ -151,7 +151,7 @@ def _table_facts(doc: Document, table: Table, year: int | None, department: str 
             fund_scope=_category_scope(category) or statements.column_scope(header, statement.fund_scope), fund=fund,
             breakdown="total" if by_column else statements.breakdown(header),
             level=category.level if category else None, row_role=row_role(label),
-            category_known=category.known if category else True,
+            category_known=category.known if category else True, **_ocr(table, row, col),
         )
 
 
@@ -177,6 +177,7 @@ def _claim_fact(doc: Document, i: int, claim, department: str | None) -> Fact:
         department=department, statement="text", fund_scope=_text_scope(subject, category),
         breakdown="total", level=category.level if category else None, row_role="line",
         category_known=category.known if category else True,
+        ocr=claim.ocr, ocr_confidence=claim.ocr_confidence,
     )
 
 
@@ -201,6 +202,14 @@ def _sentence_head(doc: Document, claim) -> str:
         return re.split(r"[。！？!?]", text)[-1]
     sentence = claim.sentence
     return sentence[: sentence.find(claim.text)] if claim.text in sentence else sentence
+
+
+def _ocr(table: Table, row: int, col: int) -> dict:
+    """The OCR flag and confidence of the cell an amount was read from."""
+    cell = next((c for c in table.cells if c.row == row and c.col == col), None)
+    if cell is None or not cell.ocr:
+        return {}
+    return {"ocr": True, "ocr_confidence": cell.ocr_confidence}
 
 
 def _id(*parts) -> str:

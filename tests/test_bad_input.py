@@ -3,6 +3,7 @@ message naming the file and the reason."""
 
 from __future__ import annotations
 
+import sys
 import zipfile
 
 import pytest
@@ -105,7 +106,8 @@ def legacy_ole_header() -> bytes:
     return OLE_MAGIC
 
 
-def test_scanned_pdf_needs_ocr(realdoc):
+def test_scanned_pdf_needs_ocr_without_the_ocr_extra(realdoc, monkeypatch):
+    monkeypatch.setitem(sys.modules, "rapidocr", None)  # as where `fiscaldocs[ocr]` is not installed
     doc = extract(realdoc("15_mineru_scanned_chinese_book_page_NONFISCAL.pdf"))
     assert doc.status is Status.NEEDS_OCR
-    assert "OCR" in doc.error and doc.meta.page_count == 2
+    assert "OCR" in doc.error and "pip install 'fiscaldocs[ocr]'" in doc.error and doc.meta.page_count == 2

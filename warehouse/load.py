@@ -16,6 +16,8 @@ import duckdb
 from fiscaldocs.model import Check, Processed, Status
 from fiscaldocs.table_report import table_reports
 
+# The OCR columns (schema.OCR_COLUMNS) are NULL-free flags and mostly-NULL confidences: typed.
+OCR_CASTS = {"ocr": "BOOLEAN", "ocr_confidence": "DOUBLE"}
 DOC_TABLES = ("checks", "indicators", "facts", "claims", "table_cells", "doc_tables", "text_blocks", "documents")
 STAGES = ("extract", "normalize", "audit")
 
@@ -61,21 +63,21 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
     doc, versions = processed.document, processed.versions
     m, doc_id = doc.meta, doc.meta.sha256
     con.execute(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [doc_id, source.url, source.path, m.file_name, m.file_type, m.title, m.issuer, m.department,
          m.region.code, m.region.province, m.region.city, m.region.county, m.fiscal_year,
          str(m.report_kind) if m.report_kind else None,
          date.fromisoformat(m.published_date) if m.published_date else None, m.page_count, m.producer,
          str(doc.status), doc.error, versions.get("extract"), datetime.now(UTC).replace(tzinfo=None),
-         versions.get("normalize"), versions.get("audit")],
+         versions.get("normalize"), versions.get("audit"), list(m.ocr_pages)],
     )
     if doc.status is not Status.OK:
         return
     if m.region.code:
         con.execute("INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?)",
                     [m.region.code, m.region.province, m.region.city, m.region.county])
-    _many(con, "text_blocks", [[doc_id, i, b.order, b.page, str(b.kind), b.text, _bbox(b.bbox)]
-                                  for i, b in enumerate(doc.blocks)], casts={"bbox": "DOUBLE[]"})
+    _many(con, "text_blocks", [[doc_id, i, b.order, b.page, str(b.kind), b.text, _bbox(b.bbox), b.ocr, b.ocr_confidence]
+                               for i, b in enumerate(doc.blocks)], {"bbox": "DOUBLE[]", **OCR_CASTS})
     _many(con, "doc_tables", [
         [doc_id, t.index, t.order, t.page, t.pages, t.title, t.unit, t.n_rows, t.n_cols, t.extractor,
          t.quality.score if t.quality else None, t.parent[0] if t.parent else None,
@@ -91,24 +93,26 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
             cells.append([doc_id, t.index, c.row, c.col, c.row_span, c.col_span,
                           t.row_pages[c.row] if c.row < len(t.row_pages) else None, c.text,
                           v.value if v else None, v.unit if v else None,
-                          v.value_normalized if v else None, v.unit_normalized if v else None, _bbox(c.bbox)])
-    _many(con, "table_cells", cells, casts={"bbox": "DOUBLE[]"})
+                          v.value_normalized if v else None, v.unit_normalized if v else None, _bbox(c.bbox),
+                          c.ocr, c.ocr_confidence])
+    _many(con, "table_cells", cells, {"bbox": "DOUBLE[]", **OCR_CASTS})
     facts, indicators = processed.facts, processed.indicators
     fact_category = {f.claim_idx: f.category_code for f in facts + indicators if f.claim_idx is not None}
     _many(con, "claims", [
         [doc_id, i, c.page, c.block, c.start, c.end, c.sentence, c.text, c.subject, c.value, c.unit,
-         c.value_normalized, c.unit_normalized, c.qualifier, c.year, c.change, fact_category.get(i)]
-        for i, c in enumerate(doc.claims)])
+         c.value_normalized, c.unit_normalized, c.qualifier, c.year, c.change, fact_category.get(i),
+         c.ocr, c.ocr_confidence]
+        for i, c in enumerate(doc.claims)], OCR_CASTS)
     region = m.region.code
     _many(con, "facts", [
         [f.fact_id, doc_id, region, f.fiscal_year, f.period_year, f.phase, f.direction, f.budget_type,
          f.line_item, f.category_scheme, f.category_code, f.category_name, f.economic_code, f.amount,
          f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, f.column_header, *_dimensions(f),
-         f.category_known] for f in facts])
+         f.category_known, f.ocr, f.ocr_confidence] for f in facts], OCR_CASTS)
     _many(con, "indicators", [
         [f.fact_id, doc_id, region, f.fiscal_year, f.period_year, f.phase, f.line_item, f.category_code,
          f.amount, f.unit, f.source_kind, f.table_id, f.row_idx, f.col_idx, f.claim_idx, f.page, *_dimensions(f),
-         f.row_label, f.column_header] for f in indicators])
+         f.row_label, f.column_header, f.ocr, f.ocr_confidence] for f in indicators], OCR_CASTS)
     insert_checks(con, processed.checks)
 
 

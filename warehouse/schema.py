@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 MONEY = "DECIMAL(38,4)"
 QUANTITY = "DECIMAL(38,6)"
 
@@ -52,6 +52,14 @@ _DIMENSIONS = [
                             "line"),
 ]
 
+# Read by OCR: appended last to the tables that hold text and numbers (schema 8), so a warehouse
+# migrated by ALTER TABLE has its columns in the same order as a new one.
+OCR_COLUMNS = [
+    ("ocr", "BOOLEAN", "read by OCR from a page image (no usable text layer): digits may be misread"),
+    ("ocr_confidence", "DOUBLE", "lowest recognition confidence (0–1) of the text it was read from; NULL unless OCR'd"),
+]
+OCR_TABLES = ("text_blocks", "table_cells", "claims", "facts", "indicators")
+
 # table → (comment, [(column, type, comment)], constraint)
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
     "documents": ("One row per file, keyed by the sha256 of its content; failed files too, with the reason.", [
@@ -80,6 +88,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("ingested_at", "TIMESTAMP", "when this version of the rows was loaded (UTC)"),
         ("normalize_version", "VARCHAR", "version of the normalize stage (code and data) that produced the rows"),
         ("audit_version", "VARCHAR", "version of the audit rules that produced the document's checks"),
+        ("ocr_pages", "INTEGER[]", "pages read by OCR (they had no usable text layer); empty when none"),
     ], ""),
     "text_blocks": ("Paragraphs, headings and titles in reading order.", [
         ("doc_id", "VARCHAR", "document"),
@@ -89,6 +98,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("kind", "VARCHAR", "title | heading | paragraph"),
         ("text", "VARCHAR", "text, layout spaces removed, wrapped lines joined"),
         ("bbox", "DOUBLE[]", "[x0, top, x1, bottom] on its page in PDF points, origin top-left (NULL for Word)"),
+        *OCR_COLUMNS,
     ], "PRIMARY KEY (doc_id, block_idx)"),
     "doc_tables": ("Tables as extracted: caption, declared unit, pages, parser and its quality score.", [
         ("doc_id", "VARCHAR", "document"),
@@ -124,6 +134,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("value_normalized", QUANTITY, "value in the normalized unit (yuan, persons, percent points …)"),
         ("unit_normalized", "VARCHAR", "CNY | person | person_time | percent | count | score | …"),
         ("bbox", "DOUBLE[]", "[x0, top, x1, bottom] on its page in PDF points, origin top-left (NULL for Word)"),
+        *OCR_COLUMNS,
     ], "PRIMARY KEY (doc_id, table_id, row_idx, col_idx)"),
     "claims": ("Numeric statements in the prose, with their sentence and character span.", [
         ("doc_id", "VARCHAR", "document"),
@@ -143,6 +154,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         ("year", "INTEGER", "year the number refers to"),
         ("change", "VARCHAR", "increase | decrease when the number is a change"),
         ("category_code", "VARCHAR", "category of the subject, where it maps"),
+        *OCR_COLUMNS,
     ], "PRIMARY KEY (doc_id, claim_idx)"),
     "facts": ("One row per money amount (yuan), comparable across regions and years "
               "(modelled on the Fiscal Data Package).", [
@@ -160,6 +172,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
         *_DIMENSIONS,
         ("category_known", "BOOLEAN", "false: a printed code missing from the taxonomy, kept as printed with its "
                                       "printed name (never replaced by another code)"),
+        *OCR_COLUMNS,
     ], ""),
     "indicators": ("Non-money quantities (people, %, counts, scores) in the shape of facts.", [
         *_FACT_KEYS,
@@ -173,6 +186,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]], str]] = {
                                  "(三、本年度办理结果|（一）予以公开)"),
         ("column_label", "VARCHAR", "table cells: the column's headers, top to bottom, joined by | "
                                     "(申请人情况|法人或其他组织|商业企业)"),
+        *OCR_COLUMNS,
     ], ""),
     "checks": ("Results of consistency checks on the numbers (filled by the audit stage).", [
         ("check_id", "VARCHAR PRIMARY KEY", "deterministic id"),
@@ -388,6 +402,10 @@ MIGRATIONS: dict[str, tuple[str, list[str | tuple[str, str]]]] = {
     "6": ("7", ["ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS numeric_cells INTEGER",
                 "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS facts INTEGER",
                 "ALTER TABLE IF EXISTS doc_tables ADD COLUMN IF NOT EXISTS notes VARCHAR[]"]),
+    # 8, OCR (issue 13): the pages read by OCR, and a flag and confidence on everything read from them.
+    "7": ("8", ["ALTER TABLE IF EXISTS documents ADD COLUMN IF NOT EXISTS ocr_pages INTEGER[]"]
+               + [f"ALTER TABLE IF EXISTS {table} ADD COLUMN IF NOT EXISTS {col} {typ}"
+                  for table in OCR_TABLES for col, typ, _ in OCR_COLUMNS]),
 }
 
 
