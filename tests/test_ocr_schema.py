@@ -1,4 +1,4 @@
-"""The OCR columns (schema 5): a warehouse of schema 4 gets them in place, rows kept."""
+"""The OCR columns (schema 8): a warehouse of schema 7 gets them in place, rows kept."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from fiscaldocs.warehouse.publish import staged
 from fiscaldocs.warehouse.schema import OCR_TABLES, TABLES
 
 
-def test_schema_4_warehouse_gains_the_ocr_columns(tmp_path):
-    db = tmp_path / "v4.duckdb"
-    with duckdb.connect(str(db)) as con:  # schema 4 as it was: its facts without the OCR columns
+def test_schema_7_warehouse_gains_the_ocr_columns(tmp_path):
+    db = tmp_path / "v7.duckdb"
+    with duckdb.connect(str(db)) as con:  # schema 7 as it was: today's tables without the OCR columns
         con.execute("CREATE TABLE warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        con.execute("INSERT INTO warehouse_meta VALUES ('schema_version', '4')")
+        con.execute("INSERT INTO warehouse_meta VALUES ('schema_version', '7')")
         for name in ("documents", "facts"):
             columns = [(c, t) for c, t, _ in TABLES[name][1] if c not in ("ocr", "ocr_confidence", "ocr_pages")]
             con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
