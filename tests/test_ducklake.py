@@ -4,13 +4,15 @@ lose no rows; a reader during a write sees the state before it or after it, neve
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 
 import pytest
-from fiscaldocs.warehouse.backends import backend, read_only
+from conftest import SAMPLES
+from fiscaldocs.warehouse.backends import WarehouseUnavailable, backend, read_only
 from fiscaldocs.warehouse.runs import write_run
 from lake import fresh_warehouse
 
@@ -41,7 +43,7 @@ def test_spec_parsing():
     lake = backend("ducklake:postgres:dbname=fd host=/run/pg data_path=/srv/lake")
     assert (lake.dsn, lake.data_path) == ("dbname=fd host=/run/pg", "/srv/lake/")
     assert str(backend("warehouse.duckdb")) == "warehouse.duckdb"
-    with pytest.raises(ValueError, match="SQLite"):
+    with pytest.raises(WarehouseUnavailable, match="SQLite"):
         backend("ducklake:sqlite:meta.sqlite")
 
 
@@ -80,3 +82,20 @@ def test_reader_during_a_write_sees_committed_snapshots_only(tmp_path, staged_sa
     states = {(before["documents"], before["facts"]), (after["documents"], after["facts"])}
     assert seen and set(seen) <= states, set(seen) - states
     assert (before["documents"], before["facts"]) in seen  # it did read while the write went on
+
+
+def test_cli_ingest_into_the_lake_named_by_the_sources_file(prefect_harness, tmp_path, capsys):
+    """`warehouse = "ducklake:postgres:…"` in the sources file sends the run to the lake;
+    `fiscaldocs query --warehouse …` reads it back."""
+    from fiscaldocs.cli import main
+
+    lake = fresh_warehouse("ducklake", tmp_path)
+    (tmp_path / "docs").mkdir()
+    shutil.copyfile(SAMPLES / "ningxiang_2024_performance_self_evaluation.docx", tmp_path / "docs" / "a.docx")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'warehouse = "{lake}"\n[[source]]\nname = "t"\npaths = ["docs"]\n', encoding="utf-8")
+    assert main(["ingest", "--sources", str(sources)]) == 0
+    capsys.readouterr()
+    assert main(["query", "--warehouse", lake, "SELECT file_name, status FROM documents"]) == 0
+    out = capsys.readouterr().out
+    assert "a.docx" in out and "ok" in out

@@ -124,7 +124,7 @@ def backend(spec: str | os.PathLike) -> Backend:
     text = os.fspath(spec)
     if not text.startswith(DUCKLAKE_PREFIX):
         if text.startswith("ducklake:"):
-            raise ValueError(f"{text}: only a PostgreSQL catalog is supported (ducklake:postgres:…); "
+            raise WarehouseUnavailable(f"{text}: only a PostgreSQL catalog is supported (ducklake:postgres:…); "
                              "an SQLite or DuckDB catalog loses rows with several writers")
         return DuckDBFile(Path(text))
     settings, data_path = [], None
