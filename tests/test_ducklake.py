@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import SAMPLES
 from fiscaldocs.warehouse.backends import WarehouseUnavailable, backend, read_only
-from fiscaldocs.warehouse.runs import write_run
+from fiscaldocs.warehouse.runs import loaded_documents, previous_fetches, write_run
 from lake import fresh_warehouse
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
@@ -23,7 +23,7 @@ COUNTED = ("documents", "text_blocks", "doc_tables", "table_cells", "claims", "f
 WRITER = """
 import json, sys
 from datetime import datetime
-from fiscaldocs.warehouse.runs import write_run
+from fiscaldocs.warehouse.runs import loaded_documents, previous_fetches, write_run
 db, items, label = json.loads(sys.argv[1])
 write_run(db, items, [], label, datetime(2026, 1, 1))
 """
@@ -45,6 +45,13 @@ def test_spec_parsing():
     assert str(backend("warehouse.duckdb")) == "warehouse.duckdb"
     with pytest.raises(WarehouseUnavailable, match="SQLite"):
         backend("ducklake:sqlite:meta.sqlite")
+
+
+def test_a_lake_before_its_first_run_reads_as_no_warehouse_yet(tmp_path):
+    lake = fresh_warehouse("ducklake", tmp_path)
+    assert loaded_documents(lake) == {} and previous_fetches(lake, "portal") == []
+    with pytest.raises(FileNotFoundError, match="no warehouse yet"):
+        read_only(lake)
 
 
 def test_four_writers_lose_no_rows(tmp_path, staged_samples):

@@ -62,7 +62,14 @@ class DuckLake:
     run_is_one_transaction = True  # the commit publishes the run
 
     def exists(self) -> bool:
-        return True  # a catalog without tables reads as an empty warehouse (callers catch CatalogException)
+        """Whether a first run has created the catalog (a reader cannot attach before)."""
+        import psycopg
+
+        try:
+            with psycopg.connect(self.dsn, connect_timeout=10) as con:
+                return con.execute("SELECT to_regclass('ducklake_metadata') IS NOT NULL").fetchone()[0]
+        except psycopg.Error as exc:
+            raise WarehouseUnavailable(f"{self}: cannot reach the PostgreSQL catalog: {exc}") from exc
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -93,6 +100,8 @@ class DuckLake:
                 lock.execute("SELECT pg_advisory_unlock(%s)", [WRITER_LOCK_KEY])
 
     def reader(self) -> duckdb.DuckDBPyConnection:
+        if not self.exists():
+            raise FileNotFoundError(f"{self}: no warehouse yet (run `fiscaldocs ingest` first)")
         return self._connect(read_only=True)
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
