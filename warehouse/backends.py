@@ -168,9 +168,15 @@ def extension_files() -> tuple[str, ...]:
                                        f"{duckdb.__version__} (the wheel matching duckdb)")
         return path
 
-    links = Path(tempfile.mkdtemp(prefix="fiscaldocs-ext-"))
+    target = find(duckdb_extension_postgres, "postgres")
+    links = Path(tempfile.gettempdir()) / f"fiscaldocs-duckdb-ext-{os.getuid()}-{duckdb.__version__}"
+    links.mkdir(mode=0o700, exist_ok=True)
     postgres = links / "postgres_scanner.duckdb_extension"
-    postgres.symlink_to(find(duckdb_extension_postgres, "postgres"))
+    if not (postgres.is_symlink() and postgres.resolve() == target.resolve()):
+        tmp = links / f".{os.getpid()}.link"  # made aside and renamed: concurrent runs never see half a link
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        tmp.replace(postgres)
     return str(postgres), str(find(duckdb_extension_ducklake, "ducklake"))
 
 
