@@ -111,10 +111,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"  {len(summary.unsupported)} files not ingested (not PDF or Word; also in ingest_runs.unsupported):")
         for line in summary.unsupported:
             print(f"    {line}")
-    _print_fetch_failures(Path(args.db), summary.run_id)
-    from fiscaldocs.warehouse.publish import read_only
+    _print_fetch_failures(args.db, summary.run_id)
+    from fiscaldocs.warehouse.backends import read_only
 
-    with read_only(Path(args.db)) as con:
+    with read_only(args.db) as con:
         print("\nKey spending figures by region and year (one document per report; `fiscaldocs query` for more):")
         con.sql(OVERVIEW_SQL).show(max_width=160)
     if args.report:
@@ -125,8 +125,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-def _print_fetch_failures(db: Path, run_id: str) -> None:
-    from fiscaldocs.warehouse.publish import read_only
+def _print_fetch_failures(db: str, run_id: str) -> None:
+    from fiscaldocs.warehouse.backends import read_only
 
     with read_only(db) as con:
         failed = con.execute("SELECT url, error FROM fetches WHERE status IN ('error', 'skipped') ORDER BY url").fetchall()
@@ -147,14 +147,14 @@ def _write(text: str, output: str | None) -> None:
 def _cmd_query(args: argparse.Namespace) -> int:
     from fiscaldocs.warehouse.query import render, run_query
 
-    _write(render(run_query(Path(args.db), args.sql), args.format), args.output)
+    _write(render(run_query(args.db, args.sql), args.format), args.output)
     return 0
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
     from fiscaldocs.warehouse.query import describe, render
 
-    _write(render(describe(Path(args.db), args.table), args.format), args.output)
+    _write(render(describe(args.db, args.table), args.format), args.output)
     return 0
 
 
@@ -173,9 +173,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from fiscaldocs.warehouse.publish import read_only
+    from fiscaldocs.warehouse.backends import read_only
 
-    with read_only(Path(args.db)) as con:
+    with read_only(args.db) as con:
         print("Last runs:")
         con.sql("SELECT run_id, started_at, finished_at - started_at AS took, seen, new, changed, skipped, failed "
                 "FROM ingest_runs ORDER BY started_at DESC LIMIT 10").show(max_width=160)
@@ -190,7 +190,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
-    from fiscaldocs.warehouse.publish import read_only
+    from fiscaldocs.warehouse.backends import read_only
 
     where, params = [], []
     if args.failed:
@@ -201,7 +201,7 @@ def _cmd_checks(args: argparse.Namespace) -> int:
     sql = ("SELECT d.file_name, k.rule, k.status, k.message FROM checks k JOIN documents d USING (doc_id)"
            + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY d.file_name, CASE k.status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, k.rule")
-    with read_only(Path(args.db)) as con:
+    with read_only(args.db) as con:
         rows = con.execute(sql, params).fetchall()
     current = None
     for name, rule, status, message in rows:
@@ -214,10 +214,10 @@ def _cmd_checks(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from fiscaldocs.warehouse.backends import read_only
     from fiscaldocs.warehouse.export import export_parquet
-    from fiscaldocs.warehouse.publish import read_only
 
-    with read_only(Path(args.db)) as con:
+    with read_only(args.db) as con:
         counts = export_parquet(con, Path(args.dir))
     for table, n in counts.items():
         print(f"{table:12} {n:8d} rows -> {Path(args.dir) / table}")
@@ -230,6 +230,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     return serve_nightly(cron=args.cron, timezone=args.timezone, inputs=args.paths or [DEFAULT_SOURCE],
                          sources_file=args.sources, db=args.db, log_file=args.log)
+
+
+def _warehouse_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", "--warehouse", dest="db", default=None,
+                   help=f"the warehouse: a DuckDB file (default: {DEFAULT_DB}, or the sources file's `warehouse`) "
+                        "or ducklake:postgres:<libpq settings> [data_path=<folder>] (README: DuckLake on PostgreSQL)")
+
+
+def _resolve_warehouse(args: argparse.Namespace) -> None:
+    """--db, else the sources file's `warehouse`, else the embedded DuckDB file."""
+    if getattr(args, "db", "") is None:
+        from fiscaldocs.sources import read_sources_file
+
+        sources = getattr(args, "sources", None)
+        args.db = (read_sources_file(Path(sources)).warehouse if sources else None) or DEFAULT_DB
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--sources", help="a sources file (TOML)")
         else:
             p.set_defaults(paths=None, sources=None)
-        p.add_argument("--db", default=DEFAULT_DB, help=f"warehouse file (default: {DEFAULT_DB})")
+        _warehouse_option(p)
         p.add_argument("--report", metavar="OUT.html", help="after the run, write the static HTML report there")
         p.add_argument("--wait", action="store_true", help="wait for another run writing the warehouse to finish "
                                                            "instead of failing")
@@ -256,19 +271,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crawl", help="crawl a portal page once (same host, attachments of any supported "
                                      "type) and ingest what it finds")
     p.add_argument("crawl_urls", nargs="+", metavar="URL")
-    p.add_argument("--db", default=DEFAULT_DB)
+    _warehouse_option(p)
     p.set_defaults(func=_cmd_ingest, paths=None, sources=None, report=None)
     from fiscaldocs.warehouse.query import FORMATS
 
     p = sub.add_parser("query", help="run one SELECT against the warehouse (read-only; no files, no ATTACH)")
     p.add_argument("sql")
-    p.add_argument("--db", default=DEFAULT_DB)
+    _warehouse_option(p)
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", "-o", help="write to this file instead of the console")
     p.set_defaults(func=_cmd_query)
     p = sub.add_parser("schema", help="tables and views with their comments; with TABLE, its columns")
     p.add_argument("table", nargs="?")
-    p.add_argument("--db", default=DEFAULT_DB)
+    _warehouse_option(p)
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", "-o")
     p.set_defaults(func=_cmd_schema)
@@ -282,22 +297,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB)
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("status", help="last runs, counts, failures")
-    p.add_argument("--db", default=DEFAULT_DB)
+    _warehouse_option(p)
     p.set_defaults(func=_cmd_status)
     p = sub.add_parser("checks", help="list the consistency checks")
     p.add_argument("--failed", action="store_true", help="only failures and warnings")
     p.add_argument("--doc", help="one document: its id (or a prefix) or file name")
-    p.add_argument("--db", default=DEFAULT_DB)
+    _warehouse_option(p)
     p.set_defaults(func=_cmd_checks)
     p = sub.add_parser("export", help="export the warehouse as Parquet, partitioned by year")
     p.add_argument("dir")
-    p.add_argument("--db", default=DEFAULT_DB)
+    _warehouse_option(p)
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("serve", help="run the nightly ingestion on a schedule (starts a local Prefect "
                                      "server unless PREFECT_API_URL is set)")
     p.add_argument("paths", nargs="*", help="what to ingest each night (default: the bundled sample_docs/)")
     p.add_argument("--sources", help="a sources file (TOML)")
-    p.add_argument("--db", default=DEFAULT_DB)
+    _warehouse_option(p)
     p.add_argument("--cron", default="0 2 * * *", help="schedule (default: 02:00 every day)")
     p.add_argument("--timezone", default="Asia/Shanghai")
     p.add_argument("--log", default="prefect-server.log", help="where the local Prefect server logs")
@@ -308,13 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from fiscaldocs.sources import SourceError
+    from fiscaldocs.warehouse.backends import WarehouseUnavailable
     from fiscaldocs.warehouse.publish import WarehouseBusy, WarehouseWriteError
     from fiscaldocs.warehouse.query import QueryError
     from fiscaldocs.warehouse.schema import SchemaMismatch
 
     try:
+        _resolve_warehouse(args)
         return args.func(args)
-    except (FileNotFoundError, SchemaMismatch, WarehouseBusy, WarehouseWriteError, SourceError, QueryError) as exc:
+    except (FileNotFoundError, SchemaMismatch, WarehouseBusy, WarehouseWriteError, WarehouseUnavailable, SourceError,
+            QueryError) as exc:
         print(f"fiscaldocs: {exc}", file=sys.stderr)
         return 2
 

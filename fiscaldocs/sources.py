@@ -32,6 +32,7 @@ class SourcesFile:
     inputs: list[str]  # paths and single-file URLs
     portals: list[PortalSource]  # sites to crawl
     url_hosts: dict[str, frozenset[str]] = field(default_factory=dict)  # URL → hosts it may redirect to
+    warehouse: str | None = None  # `warehouse = "…"`: a DuckDB file or ducklake:postgres:… (warehouse/backends.py)
 
 
 def read_sources_file(path: Path) -> SourcesFile:
@@ -42,6 +43,11 @@ def read_sources_file(path: Path) -> SourcesFile:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SourceError(f"{path}: cannot read sources file: {exc}") from exc
     out = SourcesFile([], [])
+    warehouse = data.get("warehouse")
+    if warehouse is not None and not isinstance(warehouse, str):
+        raise SourceError(f"{path}: `warehouse` must be a string (a DuckDB file or ducklake:postgres:…)")
+    if warehouse:  # a relative file is relative to the sources file, like its paths
+        out.warehouse = warehouse if warehouse.startswith("ducklake:") else str(Path(path).parent / warehouse)
     for i, entry in enumerate(data.get("source", [])):
         where = f"{path}: [[source]] #{i + 1}"
         if not isinstance(entry, dict) or not (entry.get("paths") or entry.get("urls") or entry.get("start_urls")):

@@ -11,24 +11,32 @@ import duckdb
 import pytest
 from conftest import ground_truth
 from fiscaldocs.extractors import sha256_file
+from fiscaldocs.warehouse.backends import read_only
 from fiscaldocs.warehouse.export import export_parquet
 from fiscaldocs.warehouse.runs import write_run
+from lake import BACKENDS, fresh_warehouse
 
 from fiscaldocs.staging import process_to_file
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory, staged_samples):
-    """One warehouse of the whole sample corpus, shared by the tests that only read it."""
-    db = tmp_path_factory.mktemp("wh") / "w.duckdb"
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded(request, tmp_path_factory, staged_samples):
+    """One warehouse of the whole sample corpus per backend, shared by the tests that only read it."""
+    db = fresh_warehouse(request.param, tmp_path_factory.mktemp("wh"))
     summary = write_run(db, staged_samples, [], "sample_docs", NOW)
     return db, summary
 
 
+@pytest.fixture(params=BACKENDS)
+def new_db(request, tmp_path):
+    """An empty warehouse of each backend."""
+    return fresh_warehouse(request.param, tmp_path)
+
+
 def q(db, sql, params=None):
-    with duckdb.connect(str(db), read_only=True) as con:
+    with read_only(db) as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -111,8 +119,8 @@ def test_money_is_decimal_and_every_fact_has_provenance(loaded):
     assert mismatched == [(0,)]
 
 
-def test_reload_is_idempotent(tmp_path, staged_samples):
-    db = tmp_path / "w.duckdb"
+def test_reload_is_idempotent(new_db, tmp_path, staged_samples):
+    db = new_db
     write_run(db, staged_samples, [], "sample_docs", NOW)
     before = q(db, "SELECT fact_id, amount_yuan FROM facts ORDER BY fact_id")
     summary = write_run(db, staged_samples, [], "sample_docs", NOW)
@@ -121,8 +129,8 @@ def test_reload_is_idempotent(tmp_path, staged_samples):
     assert q(db, "SELECT count(*) FROM ingest_runs") == [(2,)]
 
 
-def test_changed_file_replaces_its_document(tmp_path, staged_samples):
-    db, work = tmp_path / "w.duckdb", tmp_path / "work"
+def test_changed_file_replaces_its_document(new_db, tmp_path, staged_samples):
+    db, work = new_db, tmp_path / "work"
     target = tmp_path / "report.pdf"
     first, second = staged_samples[1], staged_samples[3]  # two different PDFs, served at one path
 
@@ -138,8 +146,8 @@ def test_changed_file_replaces_its_document(tmp_path, staged_samples):
     assert q(db, "SELECT count(*) FROM facts WHERE doc_id = ?", [first["sha256"]]) == [(0,)]
 
 
-def test_bad_file_is_an_error_row_and_nothing_partial(tmp_path, staged_samples):
-    db = tmp_path / "w.duckdb"
+def test_bad_file_is_an_error_row_and_nothing_partial(new_db, tmp_path, staged_samples):
+    db = new_db
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.7 garbage")
     sha = sha256_file(bad)
@@ -274,7 +282,7 @@ def test_medical_insurance_fund_view_gives_every_printed_line_once(loaded):
 
 def test_parquet_export(loaded, tmp_path):
     db, _ = loaded
-    with duckdb.connect(str(db), read_only=True) as con:
+    with read_only(db) as con:
         counts = export_parquet(con, tmp_path / "out")
     years = sorted(p.name for p in (tmp_path / "out" / "facts").iterdir())
     assert "year=2023" in years and "year=2021" in years

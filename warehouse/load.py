@@ -39,10 +39,15 @@ def loaded_versions(con: duckdb.DuckDBPyConnection, doc_id: str) -> dict[str, st
     return dict(zip(STAGES, row, strict=True)) if row else None
 
 
-def load_document(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source) -> str:
-    """Load (or reload) one processed document; returns new | changed | reloaded."""
+def load_document(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source,
+                  in_transaction: bool = False) -> str:
+    """Load (or reload) one processed document; returns new | changed | reloaded. `in_transaction`:
+    the caller holds a transaction (a DuckLake run is one: its commit publishes the run, and a
+    failure undoes all of it), else the document gets its own."""
     doc_id = processed.document.meta.sha256
-    con.execute("BEGIN TRANSACTION")
+    own = not in_transaction
+    if own:
+        con.execute("BEGIN TRANSACTION")
     try:
         previous = [r[0] for r in con.execute(
             "SELECT doc_id FROM documents WHERE coalesce(source_url, source_path) = ? AND doc_id <> ?",
@@ -52,9 +57,11 @@ def load_document(con: duckdb.DuckDBPyConnection, processed: Processed, source: 
             for table in DOC_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [old])
         _insert(con, processed, source)
-        con.execute("COMMIT")
+        if own:
+            con.execute("COMMIT")
     except BaseException:  # undo, then let the error go on: nothing partial stays behind
-        con.execute("ROLLBACK")
+        if own:
+            con.execute("ROLLBACK")
         raise
     return "changed" if previous else "reloaded" if existed else "new"
 
@@ -74,7 +81,9 @@ def _insert(con: duckdb.DuckDBPyConnection, processed: Processed, source: Source
     if doc.status is not Status.OK:
         return
     if m.region.code:
-        con.execute("INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?)",
+        # delete + insert, not INSERT OR REPLACE: DuckLake tables have no key to replace on
+        con.execute("DELETE FROM regions WHERE region_code = ?", [m.region.code])
+        con.execute("INSERT INTO regions VALUES (?, ?, ?, ?)",
                     [m.region.code, m.region.province, m.region.city, m.region.county])
     _many(con, "text_blocks", [[doc_id, i, b.order, b.page, str(b.kind), b.text, _bbox(b.bbox), b.ocr, b.ocr_confidence]
                                for i, b in enumerate(doc.blocks)], {"bbox": "DOUBLE[]", **OCR_CASTS})
@@ -149,7 +158,8 @@ def _many(con: duckdb.DuckDBPyConnection, table: str, rows: list[list], casts: d
     import pandas as pd
 
     columns = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]).fetchall()]
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? "
+        "ORDER BY column_index", [table]).fetchall()]
     frame = pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: F841 - scanned by name below
     select = ", ".join(f'CAST("{c}" AS {casts[c]})' if casts and c in casts else f'"{c}"' for c in columns)
     con.execute(f"INSERT INTO {table} SELECT {select} FROM frame")

@@ -116,9 +116,9 @@ def render(result: Result, fmt: str) -> str:
 
 
 SCHEMA_SQL = """
-SELECT table_name AS name, 'table' AS kind, comment FROM duckdb_tables() WHERE database_name = 'warehouse'
+SELECT table_name AS name, 'table' AS kind, comment FROM duckdb_tables() WHERE database_name = current_database()
 UNION ALL
-SELECT view_name, 'view', comment FROM duckdb_views() WHERE database_name = 'warehouse' AND NOT internal
+SELECT view_name, 'view', comment FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
 ORDER BY kind, name
 """
 
@@ -130,7 +130,7 @@ def describe(db: Path | str, table: str | None = None) -> Result:
         if table is None:
             return Result(["name", "kind", "comment"], con.execute(SCHEMA_SQL).fetchall())
         rows = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
-                           "WHERE database_name = 'warehouse' AND table_name = ? ORDER BY column_index",
+                           "WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
                            [table]).fetchall()
         if not rows:
             names = [r[0] for r in con.execute(SCHEMA_SQL).fetchall()]

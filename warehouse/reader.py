@@ -32,7 +32,16 @@ def _quote(text: str) -> str:
 
 
 def open_reader(db: Path | str, locked: bool = True) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the file `db` names now (never a cached instance of an older one)."""
+    """A read-only connection to the file `db` names now (never a cached instance of an older one),
+    or to the latest committed snapshot of a DuckLake warehouse (`ducklake:postgres:…`)."""
+    from fiscaldocs.warehouse.backends import DuckLake, backend
+
+    lake = backend(db)
+    if isinstance(lake, DuckLake):  # a fresh attach per connection: the latest snapshot
+        con = lake.reader()
+        if locked:
+            _lock(con)
+        return con
     db = Path(db)
     if not db.is_file():
         raise NoWarehouse(f"{db}: no warehouse yet (run `fiscaldocs ingest` first)")
@@ -41,12 +50,17 @@ def open_reader(db: Path | str, locked: bool = True) -> duckdb.DuckDBPyConnectio
         con.execute(f"ATTACH {_quote(str(db.resolve()))} AS {ALIAS} (READ_ONLY)")
         con.execute(f"USE {ALIAS}")
         if locked:
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
+            _lock(con)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _lock(con: duckdb.DuckDBPyConnection) -> None:
+    """For people's SQL: no COPY … TO, no ATTACH, no reading files or URLs, and no way to turn it back on."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def _signature(db: Path) -> tuple[int, int, int] | None:

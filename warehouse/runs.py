@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from fiscaldocs.warehouse.backends import backend
 from fiscaldocs.warehouse.load import (
     Source,
     insert_checks,
@@ -20,7 +21,6 @@ from fiscaldocs.warehouse.load import (
     loaded_versions,
     replace_categories,
 )
-from fiscaldocs.warehouse.publish import read_only, staged
 
 from fiscaldocs.model import Check, Status
 from fiscaldocs.staging import failed_processing, read_processed
@@ -55,12 +55,13 @@ class RunSummary:
                 "unsupported": self.unsupported}
 
 
-def loaded_documents(db: Path) -> dict[str, dict[str, str]]:
+def loaded_documents(db: str | Path) -> dict[str, dict[str, str]]:
     """Documents the live warehouse holds, loaded successfully, with the stage versions that
     produced them (read-only; an empty dict before the first run)."""
-    if not Path(db).exists():
+    warehouse = backend(db)
+    if not warehouse.exists():
         return {}
-    with read_only(db) as con:
+    with warehouse.reader() as con:
         try:
             rows = con.execute("SELECT doc_id, extractor_version, normalize_version, audit_version FROM documents "
                                "WHERE status = 'ok'").fetchall()
@@ -69,14 +70,15 @@ def loaded_documents(db: Path) -> dict[str, dict[str, str]]:
     return {r[0]: {"extract": r[1], "normalize": r[2], "audit": r[3]} for r in rows}
 
 
-def given_up_documents(db: Path) -> dict[str, tuple[str, str]]:
+def given_up_documents(db: str | Path) -> dict[str, tuple[str, str]]:
     """Documents that killed their worker or ran out of time: {doc_id: (extractor version that
     gave up, error)}; not processed again until the file or the extractor changes."""
     from fiscaldocs.staging import NOT_RETRIED
 
-    if not Path(db).exists():
+    warehouse = backend(db)
+    if not warehouse.exists():
         return {}
-    with read_only(db) as con:
+    with warehouse.reader() as con:
         try:
             rows = con.execute("SELECT doc_id, extractor_version, error FROM documents WHERE status = 'error' "
                                "AND extractor_version IS NOT NULL AND contains(error, ?)", [NOT_RETRIED]).fetchall()
@@ -85,7 +87,7 @@ def given_up_documents(db: Path) -> dict[str, tuple[str, str]]:
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def write_run(db: Path, items: list[dict], problems: list[str], sources: str, started: datetime,
+def write_run(db: str | Path, items: list[dict], problems: list[str], sources: str, started: datetime,
               progress: Callable[[str], None] = lambda msg: None, fetches: list[dict] | None = None,
               categories: list[list] | None = None,
               cross_audit: Callable[[duckdb.DuckDBPyConnection], list[Check]] | None = None,
@@ -97,7 +99,8 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
     out (listed in the summary and the run's row); `wait`: wait for another run's lock instead of
     failing."""
     summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems), unsupported=list(unsupported or []))
-    with staged(Path(db), wait=wait, on_wait=progress) as con:
+    warehouse = backend(db)
+    with warehouse.writer(wait=wait, on_wait=progress) as con:
         if categories is not None:
             replace_categories(con, categories)
         record_fetches(con, fetches or [])
@@ -116,7 +119,7 @@ def write_run(db: Path, items: list[dict], problems: list[str], sources: str, st
                     and _same_source(con, doc.meta.sha256, source):
                 summary.outcomes.append(Outcome(name, "skipped", "ok"))
                 continue
-            action = load_document(con, processed, source)
+            action = load_document(con, processed, source, in_transaction=warehouse.run_is_one_transaction)
             summary.outcomes.append(Outcome(
                 name, action if doc.status is Status.OK else "failed", str(doc.status), len(doc.tables),
                 len(doc.claims), len(processed.facts), doc.error, ",".join(item.get("stages") or [])))
@@ -137,16 +140,18 @@ FETCH_COLUMNS = ("url", "source", "status", "http_status", "sha256", "etag", "la
 
 def record_fetches(con, fetches: list[dict]) -> None:
     """Latest fetch per (source, URL)."""
-    for f in fetches:
-        con.execute(f"INSERT OR REPLACE INTO fetches VALUES ({', '.join('?' * len(FETCH_COLUMNS))})",
+    for f in fetches:  # delete + insert: DuckLake has no key for INSERT OR REPLACE
+        con.execute("DELETE FROM fetches WHERE source IS NOT DISTINCT FROM ? AND url = ?", [f.get("source"), f.get("url")])
+        con.execute(f"INSERT INTO fetches VALUES ({', '.join('?' * len(FETCH_COLUMNS))})",
                     [f.get(c) for c in FETCH_COLUMNS])
 
 
-def previous_fetches(db: Path, source: str) -> list[dict]:
+def previous_fetches(db: str | Path, source: str) -> list[dict]:
     """What the live warehouse knows of a source's URLs (for conditional requests)."""
-    if not Path(db).exists():
+    warehouse = backend(db)
+    if not warehouse.exists():
         return []
-    with read_only(db) as con:
+    with warehouse.reader() as con:
         try:
             rows = con.execute(f"SELECT {', '.join(FETCH_COLUMNS)} FROM fetches WHERE source = ? AND sha256 IS NOT NULL",
                                [source]).fetchall()

@@ -7,6 +7,8 @@ dimensions (regions, categories); run bookkeeping (ingest_runs). Money is DECIMA
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 # Bump when a table or column changes: a warehouse of another version is not written into.
@@ -368,11 +370,12 @@ class SchemaMismatch(RuntimeError):
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
-    try:
-        row = con.execute("SELECT value FROM warehouse_meta WHERE key = 'schema_version'").fetchone()
-    except duckdb.CatalogException:
-        tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
-        return None if tables == 0 else "1"
+    # Looked up rather than tried: a failed statement would end the transaction a DuckLake run writes in.
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    if "warehouse_meta" not in tables:
+        return None if not tables else "1"
+    row = con.execute("SELECT value FROM warehouse_meta WHERE key = 'schema_version'").fetchone()
     return row[0] if row else None
 
 
@@ -409,7 +412,9 @@ MIGRATIONS: dict[str, tuple[str, list[str | tuple[str, str]]]] = {
 }
 
 
-def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse") -> None:
+def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse", constraints: bool = True) -> None:
+    """`constraints=False` for DuckLake, which has no PRIMARY KEY/UNIQUE: the loaders never rely on
+    them (they delete before they insert)."""
     found = schema_version(con)
     while found in MIGRATIONS:
         found, statements = MIGRATIONS[found]
@@ -421,11 +426,17 @@ def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse") -> No
     if found not in (None, SCHEMA_VERSION):
         raise SchemaMismatch(f"{path}: built with warehouse schema {found}, this fiscaldocs writes schema "
                              f"{SCHEMA_VERSION}; ingest into a new file (--db) or move the old one away")
-    con.execute("CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    digest = _digest(constraints)
+    if found == SCHEMA_VERSION and _meta(con, "schema_digest") == digest:
+        return  # tables, comments and views as this code writes them (on DuckLake each statement costs a round trip)
+    key = " PRIMARY KEY" if constraints else ""
+    con.execute(f"CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR{key}, value VARCHAR)")
+    con.execute("DELETE FROM warehouse_meta WHERE key = 'schema_version'")
+    con.execute("INSERT INTO warehouse_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     for name, (comment, columns, constraint) in TABLES.items():
-        cols = ",\n  ".join(f"{col} {typ}" for col, typ, _ in columns)
-        extra = f",\n  {constraint}" if constraint else ""
+        cols = ",\n  ".join(f"{col} {typ if constraints else typ.removesuffix(' PRIMARY KEY')}"
+                             for col, typ, _ in columns)
+        extra = f",\n  {constraint}" if constraint and constraints else ""
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} (\n  {cols}{extra}\n)")
         con.execute(f"COMMENT ON TABLE {name} IS {_quote(comment)}")
         for col, _, col_comment in columns:
@@ -433,3 +444,14 @@ def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse") -> No
     for name, (comment, sql) in VIEWS.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{priority}', _priority_sql())}")
         con.execute(f"COMMENT ON VIEW {name} IS {_quote(comment)}")
+    con.execute("DELETE FROM warehouse_meta WHERE key = 'schema_digest'")
+    con.execute("INSERT INTO warehouse_meta VALUES ('schema_digest', ?)", [digest])
+
+
+def _digest(constraints: bool) -> str:
+    return hashlib.sha256(repr((TABLES, VIEWS, constraints)).encode()).hexdigest()[:16]
+
+
+def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM warehouse_meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None

@@ -44,7 +44,7 @@ class Queries:
         return self.reader.query(sql, params)
 
     def columns(self, relation: str) -> set[str]:
-        return set(self.df("SELECT column_name FROM duckdb_columns() WHERE database_name = 'warehouse' "
+        return set(self.df("SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
                            "AND table_name = ?", [relation])["column_name"])
 
     def where(self, relation: str, f: Filters, year_col: str = "period_year") -> tuple[str, list]:
