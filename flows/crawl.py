@@ -25,7 +25,7 @@ def _journal(workdir: str, name: str) -> Journal:
 
 @task(retries=1, retry_delay_seconds=5, task_run_name="crawl {source.name}")
 def crawl_portal(source: PortalSource, workdir: str, db: str) -> list[dict]:
-    previous = [Fetch(**f) for f in previous_fetches(Path(db), source.name)]
+    previous = [Fetch(**f) for f in previous_fetches(db, source.name)]
     records = crawl_source(source, Path(workdir) / "raw", _journal(workdir, source.name), previous,
                            progress=lambda msg: print(f"fetch {msg}", flush=True))
     return [asdict(r) for r in records]

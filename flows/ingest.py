@@ -94,7 +94,7 @@ def load_and_publish(db: str, items: list[dict], problems: list[str], sources: s
 
     categories = [[e.scheme, e.code, e.level, e.name, e.parent, e.valid_from, e.valid_to] for e in entries()]
     try:
-        return write_run(Path(db), items, problems, sources, started, progress=lambda msg: print(msg, flush=True),
+        return write_run(db, items, problems, sources, started, progress=lambda msg: print(msg, flush=True),
                          fetches=fetches, categories=categories, cross_audit=across_documents,
                          unsupported=unsupported, wait=wait).as_dict()
     except (WarehouseBusy, WarehouseWriteError) as exc:
@@ -128,10 +128,10 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
         hints_by_sha = {sha: hints.get(f["source"], {}) for sha, f in fetched.items()}
         requested += [f"crawl:{p.name}" for p in (declared.portals if declared else [])] + list(crawl_urls or [])
     versions = current().as_dict()
-    loaded = loaded_documents(Path(db))
+    loaded = loaded_documents(db)  # a file or a DuckLake spec, as given
     # a document that killed its worker or ran out of time under these extractor versions
     retry = os.environ.get("FISCALDOCS_RETRY_FAILED") == "1"
-    given_up = {} if retry else given_up_documents(Path(db))
+    given_up = {} if retry else given_up_documents(db)
     todo = [f for f in files if loaded.get(f.sha256) != versions
             and given_up.get(f.sha256, (None,))[0] != versions["extract"]]
     task = process_document.with_options(refresh_cache=True) if retry else process_document
