@@ -9,11 +9,16 @@ import sys
 from pathlib import Path
 
 from fiscaldocs.model import Status
-from fiscaldocs.sample_docs import SAMPLE_DIR
+from fiscaldocs.sample_docs import documents as sample_documents
 
-# The embedded default corpus, shipped in the wheel: the main job runs wherever fiscaldocs is installed.
-DEFAULT_SOURCE = str(SAMPLE_DIR)
 DEFAULT_DB = "warehouse.duckdb"
+
+
+def default_inputs() -> list[str]:
+    """The embedded default corpus, shipped in the wheel: the main job runs wherever fiscaldocs is
+    installed."""
+    return [str(p) for p in sample_documents()]
+
 
 OVERVIEW_SQL = """
 SELECT coalesce(d.county, d.city) AS region, f.department, f.period_year AS year, f.category_name AS item,
@@ -86,7 +91,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from fiscaldocs.flows.ingest import ingest_flow, run_summary
 
     crawl_urls = getattr(args, "crawl_urls", None)
-    inputs = args.paths or ([] if args.sources or crawl_urls else [DEFAULT_SOURCE])
+    inputs = args.paths or ([] if args.sources or crawl_urls else default_inputs())
     from fiscaldocs.sources import missing_inputs
 
     missing = missing_inputs(inputs)
@@ -228,7 +233,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     _quiet_prefect()
     from fiscaldocs.flows.serve import serve_nightly
 
-    return serve_nightly(cron=args.cron, timezone=args.timezone, inputs=args.paths or [DEFAULT_SOURCE],
+    return serve_nightly(cron=args.cron, timezone=args.timezone, inputs=args.paths or default_inputs(),
                          sources_file=args.sources, db=args.db, log_file=args.log)
 
 
