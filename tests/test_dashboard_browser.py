@@ -107,7 +107,7 @@ def test_main_charts_render_with_chinese_labels_and_real_values(dashboard, brows
                                                       text=True).stdout.strip():
         pytest.skip("no CJK font on this machine (apt-get install fonts-noto-cjk): Chinese would render as boxes")
     browser.goto(dashboard)
-    text = browser.wait_for(f"(() => {{ const t = {CHART_TEXT}; return t.includes('一般公共预算支出') ? t : null; }})()",
+    text = browser.wait_for(f"(() => {{ const t = {CHART_TEXT}; return t.includes('部门支出（全部资金') ? t : null; }})()",
                             what="the spending charts")
     assert "功能分类支出（类）" in text
     _shot(browser, "dashboard-spending.png")

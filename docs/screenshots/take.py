@@ -24,7 +24,7 @@ def main(url: str, fact_id: str) -> None:
 
     try:
         b.goto(url)
-        b.wait_for(f"({CHART_TEXT}).includes('一般公共预算支出')", 120)
+        b.wait_for(f"({CHART_TEXT}).includes('部门支出（全部资金')", 120)
         time.sleep(4)
         b.screenshot(OUT / "spending.png", full_page=False)
         tab("三公与机关运行经费", "sangong.png")

@@ -53,7 +53,7 @@ def empty(title: str, note: str = "所选范围内没有数据") -> go.Figure:
 
 
 def spending_by_region_year(df: pd.DataFrame) -> go.Figure:
-    title = "一般公共预算支出（按功能分类 类 合计）：地区 × 年度"
+    title = "部门支出（全部资金，按功能分类 类 合计）：地区 × 年度"
     if df.empty:
         return empty(title)
     d = _with_wan(df)
