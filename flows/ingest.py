@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fiscaldocs.extractors.limits import limits
-from fiscaldocs.warehouse.runs import RunSummary, given_up_documents, loaded_documents, write_run
+from fiscaldocs.warehouse.runs import RunSummary, known_documents, write_run
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -128,10 +128,11 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
         hints_by_sha = {sha: hints.get(f["source"], {}) for sha, f in fetched.items()}
         requested += [f"crawl:{p.name}" for p in (declared.portals if declared else [])] + list(crawl_urls or [])
     versions = current().as_dict()
-    loaded = loaded_documents(db)  # a file or a DuckLake spec, as given
+    known = known_documents(db)  # one read of the live warehouse (a file or a DuckLake spec, as given)
+    loaded = known.loaded
     # a document that killed its worker or ran out of time under these extractor versions
     retry = os.environ.get("FISCALDOCS_RETRY_FAILED") == "1"
-    given_up = {} if retry else given_up_documents(db)
+    given_up = {} if retry else known.given_up
     todo = [f for f in files if loaded.get(f.sha256) != versions
             and given_up.get(f.sha256, (None,))[0] != versions["extract"]]
     task = process_document.with_options(refresh_cache=True) if retry else process_document

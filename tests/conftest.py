@@ -18,6 +18,20 @@ GROUND_TRUTH = SAMPLES / "ground_truth"
 REALDOCS = ROOT.parent / "shared" / "realdocs"
 
 
+def stop_process_group(proc) -> None:
+    """End a server started in its own process group (start_new_session=True), children included:
+    politely, then for good after 30 s."""
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def manifest() -> list[dict]:
     return json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
 

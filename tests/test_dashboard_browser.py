@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cdp import Browser, find_chromium  # tests/ is on sys.path, as for conftest
+from conftest import stop_process_group
 
 pytest.importorskip("streamlit", reason="the dashboard extra is not installed (pip install '.[dashboard]')")
 
@@ -73,11 +73,7 @@ def dashboard(warehouse, tmp_path_factory):
             time.sleep(0.5)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ serves the nightly deployment on its cron schedule."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from conftest import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +52,4 @@ def test_serve_starts_a_local_server_and_schedules_the_nightly_run(tmp_path):
         assert params["workdir"] == str(ROOT / ".fiscaldocs")
         assert log.stat().st_size > 0  # the server's output goes to the log it named
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc)

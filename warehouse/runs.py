@@ -55,36 +55,31 @@ class RunSummary:
                 "unsupported": self.unsupported}
 
 
+@dataclass
+class KnownDocuments:
+    """What the live warehouse says of the documents a run may meet, read once."""
+
+    loaded: dict[str, dict[str, str]]  # loaded successfully: doc_id → the stage versions that produced it
+    given_up: dict[str, tuple[str, str]]  # killed its worker or ran out of time: doc_id → (extractor version, error)
+
+
+def known_documents(db: str | Path) -> KnownDocuments:
+    """Documents loaded (with their stage versions) and documents given up on (not processed again
+    until the file or the extractor changes), in one read of the live warehouse."""
+    from fiscaldocs.staging import NOT_RETRIED
+
+    rows = _live_rows(db, "SELECT doc_id, status, extractor_version, normalize_version, audit_version, error "
+                          "FROM documents WHERE status = 'ok' OR (status = 'error' AND extractor_version IS NOT NULL "
+                          "AND contains(error, ?))", [NOT_RETRIED])
+    return KnownDocuments(
+        loaded={r[0]: {"extract": r[2], "normalize": r[3], "audit": r[4]} for r in rows if r[1] == "ok"},
+        given_up={r[0]: (r[2], r[5]) for r in rows if r[1] == "error"})
+
+
 def loaded_documents(db: str | Path) -> dict[str, dict[str, str]]:
     """Documents the live warehouse holds, loaded successfully, with the stage versions that
     produced them (read-only; an empty dict before the first run)."""
-    warehouse = backend(db)
-    if not warehouse.exists():
-        return {}
-    with warehouse.reader() as con:
-        try:
-            rows = con.execute("SELECT doc_id, extractor_version, normalize_version, audit_version FROM documents "
-                               "WHERE status = 'ok'").fetchall()
-        except duckdb.CatalogException:  # a file without the table (a run died before its first publish)
-            return {}
-    return {r[0]: {"extract": r[1], "normalize": r[2], "audit": r[3]} for r in rows}
-
-
-def given_up_documents(db: str | Path) -> dict[str, tuple[str, str]]:
-    """Documents that killed their worker or ran out of time: {doc_id: (extractor version that
-    gave up, error)}; not processed again until the file or the extractor changes."""
-    from fiscaldocs.staging import NOT_RETRIED
-
-    warehouse = backend(db)
-    if not warehouse.exists():
-        return {}
-    with warehouse.reader() as con:
-        try:
-            rows = con.execute("SELECT doc_id, extractor_version, error FROM documents WHERE status = 'error' "
-                               "AND extractor_version IS NOT NULL AND contains(error, ?)", [NOT_RETRIED]).fetchall()
-        except duckdb.CatalogException:
-            return {}
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return known_documents(db).loaded
 
 
 def write_run(db: str | Path, items: list[dict], problems: list[str], sources: str, started: datetime,
@@ -148,17 +143,23 @@ def record_fetches(con, fetches: list[dict]) -> None:
 
 def previous_fetches(db: str | Path, source: str) -> list[dict]:
     """What the live warehouse knows of a source's URLs (for conditional requests)."""
+    rows = _live_rows(db, f"SELECT {', '.join(FETCH_COLUMNS)} FROM fetches WHERE source = ? AND sha256 IS NOT NULL",
+                      [source])
+    return [{c: (v.isoformat(timespec="seconds") if c == "fetched_at" and v else v)
+             for c, v in zip(FETCH_COLUMNS, r, strict=True)} for r in rows]
+
+
+def _live_rows(db: str | Path, sql: str, params: list) -> list[tuple]:
+    """Rows of a query on the published warehouse; none before the first run, or where the table
+    does not exist yet (a file whose first run died before publishing, an older schema)."""
     warehouse = backend(db)
     if not warehouse.exists():
         return []
     with warehouse.reader() as con:
         try:
-            rows = con.execute(f"SELECT {', '.join(FETCH_COLUMNS)} FROM fetches WHERE source = ? AND sha256 IS NOT NULL",
-                               [source]).fetchall()
-        except duckdb.CatalogException:  # an older warehouse without the table
+            return con.execute(sql, params).fetchall()
+        except duckdb.CatalogException:
             return []
-    return [{c: (v.isoformat(timespec="seconds") if c == "fetched_at" and v else v)
-             for c, v in zip(FETCH_COLUMNS, r, strict=True)} for r in rows]
 
 
 def _same_source(con, doc_id: str, source: Source) -> bool:
