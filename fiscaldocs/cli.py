@@ -229,6 +229,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_maintain(args: argparse.Namespace) -> int:
+    from fiscaldocs.warehouse.maintenance import Policy, maintain, render
+
+    policy = Policy(expire_older_than=args.expire_older_than, delete_older_than=args.delete_older_than,
+                    rewrite_delete_threshold=args.rewrite_delete_threshold)
+    report = maintain(args.db, policy, wait=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr))
+    sys.stdout.write(render(report))
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     _quiet_prefect()
     from fiscaldocs.flows.serve import serve_nightly
@@ -313,6 +323,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     _warehouse_option(p)
     p.set_defaults(func=_cmd_export)
+    p = sub.add_parser("maintain", help="compact the warehouse under the writers' lock: DuckLake: merge small files, "
+                                        "expire old snapshots, delete unreferenced files; a DuckDB file: drop free blocks")
+    _warehouse_option(p)
+    p.add_argument("--expire-older-than", default="7 days", metavar="INTERVAL",
+                   help="DuckLake: expire snapshots older than this (default: 7 days; time travel and readers "
+                        "keep what is younger)")
+    p.add_argument("--delete-older-than", default="1 day", metavar="INTERVAL",
+                   help="DuckLake: delete unreferenced and orphaned files once this old (default: 1 day)")
+    p.add_argument("--rewrite-delete-threshold", type=float, default=0.5, metavar="SHARE",
+                   help="DuckLake: rewrite a data file once this share of its rows is deleted (default: 0.5)")
+    p.add_argument("--wait", action="store_true", help="wait for a run writing the warehouse instead of failing")
+    p.set_defaults(func=_cmd_maintain)
     p = sub.add_parser("serve", help="run the nightly ingestion on a schedule (starts a local Prefect "
                                      "server unless PREFECT_API_URL is set)")
     p.add_argument("paths", nargs="*", help="what to ingest each night (default: the bundled sample_docs/)")
@@ -329,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from fiscaldocs.sources import SourceError
     from fiscaldocs.warehouse.backends import WarehouseUnavailable
+    from fiscaldocs.warehouse.maintenance import MaintenanceError
     from fiscaldocs.warehouse.publish import WarehouseBusy, WarehouseWriteError
     from fiscaldocs.warehouse.query import QueryError
     from fiscaldocs.warehouse.schema import SchemaMismatch
@@ -337,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         _resolve_warehouse(args)
         return args.func(args)
     except (FileNotFoundError, SchemaMismatch, WarehouseBusy, WarehouseWriteError, WarehouseUnavailable, SourceError,
-            QueryError) as exc:
+            QueryError, MaintenanceError) as exc:
         print(f"fiscaldocs: {exc}", file=sys.stderr)
         return 2
 

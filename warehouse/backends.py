@@ -3,10 +3,11 @@ sources file):
 
 - a file path (`warehouse.duckdb`, the embedded default): `DuckDBFile`, one writer publishing a
   staged copy (warehouse/publish.py);
-- `ducklake:postgres:<libpq settings> [data_path=<folder>]`: `DuckLake`, the catalog in PostgreSQL,
-  the rows as Parquet files under `data_path` (needed the first time only: the catalog remembers
-  it). Writers take a PostgreSQL advisory lock and write the whole run in one transaction: its
-  commit is the publication (no copy), readers read committed snapshots and never wait.
+- `ducklake:postgres:<libpq settings> [data_path=<folder or s3://bucket/prefix/>]`: `DuckLake`, the
+  catalog in PostgreSQL, the rows as Parquet files under `data_path` (needed the first time only:
+  the catalog remembers it; an object store through warehouse/objectstore.py). Writers take a
+  PostgreSQL advisory lock and write the whole run in one transaction: its commit is the
+  publication (no copy), readers read committed snapshots and never wait.
 
 Both give the loaders a DuckDB connection whose default catalog holds the schema.
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from fiscaldocs.warehouse import publish
+from fiscaldocs.warehouse import objectstore, publish
 from fiscaldocs.warehouse.schema import create_schema
 
 DUCKLAKE_PREFIX = "ducklake:postgres:"
@@ -73,9 +74,23 @@ class DuckLake:
 
     @contextmanager
     def writer(self, wait: bool = False, on_wait=lambda msg: None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The run's connection, inside one transaction committed when the block exits cleanly.
-        The advisory lock serializes writers: each sees every earlier writer's rows, none is lost;
-        without `wait`, a run that finds another writing fails at once (WarehouseBusy), as with a file."""
+        """The run's connection, inside one transaction committed when the block exits cleanly."""
+        with self.locked(wait, on_wait) as con:
+            con.execute("BEGIN TRANSACTION")  # schema, rows and run record: one snapshot
+            try:
+                create_schema(con, str(self), constraints=False)
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def locked(self, wait: bool = False, on_wait=lambda msg: None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the lake (autocommit) while this process holds the writers' advisory lock:
+        runs and maintenance (warehouse/maintenance.py) queue on it, so each sees every earlier
+        writer's rows and none is lost; without `wait`, finding another writer fails at once
+        (WarehouseBusy), as with a file."""
         import psycopg
 
         try:
@@ -92,14 +107,7 @@ class DuckLake:
             try:
                 con = self._connect(read_only=False)  # attached after the lock: the latest snapshot
                 try:
-                    con.execute("BEGIN TRANSACTION")  # schema, rows and run record: one snapshot
-                    try:
-                        create_schema(con, str(self), constraints=False)
-                        yield con
-                        con.execute("COMMIT")
-                    except BaseException:
-                        con.execute("ROLLBACK")
-                        raise
+                    yield con
                 finally:
                     con.close()
             finally:
@@ -119,13 +127,24 @@ class DuckLake:
         if read_only:
             options.append("READ_ONLY")
         try:
+            if objectstore.is_remote(self.data_path):
+                objectstore.enable(con, self.data_path)
             con.execute(f"ATTACH '{_sql_text(DUCKLAKE_PREFIX + self.dsn)}' AS {LAKE}"
                         + (f" ({', '.join(options)})" if options else ""))
-        except duckdb.Error as exc:
+            if not self.data_path:  # the catalog remembers it: an object store needs httpfs and its secret
+                stored = self.stored_data_path(con)
+                if objectstore.is_remote(stored):
+                    objectstore.enable(con, stored)
+        except (duckdb.Error, objectstore.ObjectStoreError) as exc:
             con.close()
             raise WarehouseUnavailable(f"{self}: cannot attach the DuckLake catalog: {exc}") from exc
         con.execute(f"USE {LAKE}")
         return con
+
+    @staticmethod
+    def stored_data_path(con: duckdb.DuckDBPyConnection) -> str | None:
+        row = con.execute(f"SELECT value FROM ducklake_options('{LAKE}') WHERE option_name = 'data_path'").fetchone()
+        return row[0] if row else None
 
     def __str__(self) -> str:
         return DUCKLAKE_PREFIX + self.dsn + (f" data_path={self.data_path}" if self.data_path else "")
