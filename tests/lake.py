@@ -14,8 +14,9 @@ PG_DSN_ENV = "FISCALDOCS_TEST_PG_DSN"
 BACKENDS = ("duckdb", "ducklake")
 
 
-def fresh_warehouse(kind: str, folder: Path) -> str:
-    """The `--db` value of an empty warehouse of `kind` whose files go under `folder`."""
+def fresh_warehouse(kind: str, folder: Path, data_path: str | None = None) -> str:
+    """The `--db` value of an empty warehouse of `kind` whose files go under `folder` (a DuckLake's
+    Parquet files under `data_path` when given, e.g. an s3:// URL)."""
     if kind == "duckdb":
         return str(folder / "w.duckdb")
     dsn = os.environ.get(PG_DSN_ENV)
@@ -33,6 +34,8 @@ def fresh_warehouse(kind: str, folder: Path) -> str:
         pytest.skip(f"DuckLake tests need psycopg: {exc}")
     except psycopg.Error as exc:
         pytest.skip(f"DuckLake tests: PostgreSQL at {PG_DSN_ENV}={dsn!r} not usable: {exc}")
-    data = folder / "lake-data"
-    data.mkdir(parents=True, exist_ok=True)
-    return f"ducklake:postgres:{make_conninfo(dsn, dbname=name)} data_path={data}/"
+    if data_path is None:
+        data = folder / "lake-data"
+        data.mkdir(parents=True, exist_ok=True)
+        data_path = f"{data}/"
+    return f"ducklake:postgres:{make_conninfo(dsn, dbname=name)} data_path={data_path}"

@@ -127,23 +127,34 @@ class DuckLake:
         if read_only:
             options.append("READ_ONLY")
         try:
-            if objectstore.is_remote(self.data_path):
-                objectstore.enable(con, self.data_path)
+            # An object store needs httpfs and its secret before ATTACH (which would else try to
+            # download httpfs); without data_path in the spec, the catalog says where the files are.
+            data_path = self.data_path or self.catalog_data_path()
+            if objectstore.is_remote(data_path):
+                objectstore.enable(con, data_path)
             con.execute(f"ATTACH '{_sql_text(DUCKLAKE_PREFIX + self.dsn)}' AS {LAKE}"
                         + (f" ({', '.join(options)})" if options else ""))
-            if not self.data_path:  # the catalog remembers it: an object store needs httpfs and its secret
-                stored = self.stored_data_path(con)
-                if objectstore.is_remote(stored):
-                    objectstore.enable(con, stored)
         except (duckdb.Error, objectstore.ObjectStoreError) as exc:
             con.close()
             raise WarehouseUnavailable(f"{self}: cannot attach the DuckLake catalog: {exc}") from exc
+        except BaseException:
+            con.close()
+            raise
         con.execute(f"USE {LAKE}")
         return con
 
-    @staticmethod
-    def stored_data_path(con: duckdb.DuckDBPyConnection) -> str | None:
-        row = con.execute(f"SELECT value FROM ducklake_options('{LAKE}') WHERE option_name = 'data_path'").fetchone()
+    def catalog_data_path(self) -> str | None:
+        """The data path the catalog remembers (none before the first run)."""
+        import psycopg
+
+        try:
+            with psycopg.connect(self.dsn, connect_timeout=10) as con:
+                if not con.execute("SELECT to_regclass('ducklake_metadata') IS NOT NULL").fetchone()[0]:
+                    return None
+                row = con.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path' AND scope IS NULL"
+                                  ).fetchone()
+        except psycopg.Error as exc:
+            raise WarehouseUnavailable(f"{self}: cannot reach the PostgreSQL catalog: {exc}") from exc
         return row[0] if row else None
 
     def __str__(self) -> str:

@@ -97,7 +97,7 @@ def row_counts(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, int]:
 def _maintain_lake(lake: DuckLake, policy: Policy, wait: bool, on_wait) -> MaintenanceReport:
     expire, delete = policy.expire_older_than, policy.delete_older_than
     with lake.locked(wait, on_wait) as con:
-        data_path = lake.data_path or lake.stored_data_path(con)
+        data_path = lake.data_path or lake.catalog_data_path()
         before, rows = _lake_footprint(con, data_path), row_counts(con, LAKE)
         start = con.execute(f"SELECT id FROM ducklake_current_snapshot('{LAKE}')").fetchone()[0]
         steps = []
