@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import duckdb
 import pytest
 from fiscaldocs.warehouse.backends import backend, read_only
 from fiscaldocs.warehouse.maintenance import Policy, maintain
-from fiscaldocs.warehouse.objectstore import S3Settings
+from fiscaldocs.warehouse.objectstore import ObjectStoreError, S3Settings, enable
 from fiscaldocs.warehouse.runs import write_run
 from lake import fresh_warehouse
 
@@ -68,6 +69,11 @@ def test_settings_from_the_environment():
     over = S3Settings.from_env({"AWS_ENDPOINT_URL_S3": "https://s3.example", "AWS_ENDPOINT_URL": "http://other",
                                 "FISCALDOCS_S3_URL_STYLE": "vhost"})
     assert (over.endpoint, over.use_ssl, over.url_style) == ("s3.example", True, "vhost")
+
+
+def test_other_object_stores_are_refused_with_a_message():
+    with duckdb.connect() as con, pytest.raises(ObjectStoreError, match="only a local folder or S3"):
+        enable(con, "az://container/lake/")
 
 
 def test_ingest_into_a_lake_on_s3(tmp_path, staged_samples, s3):

@@ -169,3 +169,15 @@ def test_cli_maintain(tmp_path, staged_samples, capsys):
         maintain(db, Policy(rewrite_delete_threshold=0))
     assert main(["maintain", "--db", str(tmp_path / "none.duckdb")]) == 2
     assert "no warehouse yet" in capsys.readouterr().err
+
+
+def test_weekly_flow_maintains_the_warehouse(prefect_harness, tmp_path, staged_samples):
+    """prefect.yaml's weekly-maintenance flow: the same maintenance, its report returned."""
+    from fiscaldocs.flows.maintain import maintain_flow
+
+    db = str(tmp_path / "w.duckdb")
+    _nights(db, staged_samples)
+    before, size = _content(db), os.path.getsize(db)
+    result = maintain_flow(db=db)
+    assert _content(db) == before and os.path.getsize(db) < size
+    assert result["before"]["stored_bytes"] == size and result["after"]["free_blocks"] == 0

@@ -34,8 +34,14 @@ def config() -> dict:
 
 @pytest.fixture(scope="module")
 def deployment(config) -> dict:
-    (nightly,) = config["deployments"]
+    (nightly,) = [d for d in config["deployments"] if d["name"] == "nightly"]
     return nightly
+
+
+@pytest.fixture(scope="module")
+def weekly(config) -> dict:
+    (maintenance,) = [d for d in config["deployments"] if d["name"] == "weekly-maintenance"]
+    return maintenance
 
 
 def test_schema_is_what_prefect_deploy_accepts(config):
@@ -43,7 +49,7 @@ def test_schema_is_what_prefect_deploy_accepts(config):
     from prefect.cli.deploy._models import PrefectYamlModel
 
     model = PrefectYamlModel.model_validate(config)
-    assert [d.name for d in model.deployments] == ["nightly"]
+    assert [d.name for d in model.deployments] == ["nightly", "weekly-maintenance"]
     assert model.prefect_version == "3.8.8"
 
 
@@ -82,6 +88,23 @@ def test_schedule_is_a_valid_cron_and_timezone_and_matches_serve(deployment):
     assert parsed.cron == "0 2 * * *" and parsed.timezone == "Asia/Shanghai"
     serve = build_parser().parse_args(["serve"])
     assert (serve.cron, serve.timezone) == (schedule["cron"], schedule["timezone"])
+
+
+def test_weekly_maintenance_loads_and_validates(weekly, deployment):
+    from fiscaldocs.flows.maintain import maintain_flow
+
+    flow = load_flow_from_entrypoint(weekly["entrypoint"], use_placeholder_flow=False)
+    assert flow is maintain_flow
+    validated = maintain_flow.validate_parameters(weekly["parameters"])
+    assert {name: validated[name] for name in weekly["parameters"]} == weekly["parameters"]
+    assert weekly["parameters"]["db"] == deployment["parameters"]["db"]  # the warehouse the nightly run writes
+    maintain = build_parser().parse_args(["maintain"])  # the same ages as the command's defaults
+    assert (maintain.expire_older_than, maintain.delete_older_than) == (
+        weekly["parameters"]["expire_older_than"], weekly["parameters"]["delete_older_than"])
+    (schedule,) = weekly["schedules"]
+    parsed = CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
+    assert parsed.timezone == deployment["schedules"][0]["timezone"]
+    assert weekly["work_pool"] == deployment["work_pool"]
 
 
 def test_invalid_cron_or_timezone_would_be_caught():
