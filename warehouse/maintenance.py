@@ -110,8 +110,8 @@ def _maintain_lake(lake: DuckLake, policy: Policy, wait: bool, on_wait) -> Maint
                                                 "moved from the catalog to Parquet"))
         rewritten = call(f"CALL ducklake_rewrite_data_files('{LAKE}', delete_threshold => ?)",
                          [policy.rewrite_delete_threshold])
-        steps.append(Step("rewrite data files", f"{sum(r[2] for r in rewritten)} files with ≥ "
-                          f"{policy.rewrite_delete_threshold:.0%} of their rows deleted → {sum(r[3] for r in rewritten)}"))
+        steps.append(Step("rewrite data files", f"{sum(r[2] for r in rewritten)} files past the deleted-rows threshold "
+                          f"({policy.rewrite_delete_threshold:.0%}) → {sum(r[3] for r in rewritten)}"))
         merged = call(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
         steps.append(Step("merge adjacent files", f"{sum(r[2] for r in merged)} files of {len(merged)} tables → "
                                                   f"{sum(r[3] for r in merged)}"))
@@ -222,15 +222,15 @@ def _sql(text: str) -> str:
 def render(report: MaintenanceReport) -> str:
     """The report as people read it: what each step did, then before → after."""
     lines = [f"maintain {report.warehouse}"]
-    lines += [f"  {s.name:<26} {s.result}" for s in report.steps]
+    lines += [f"  {s.name:<31} {s.result}" for s in report.steps]
     rows = [("files stored", "stored_files"), ("bytes stored", "stored_bytes"), ("snapshots", "snapshots"),
-            ("files read by the latest", "current_files"), ("files awaiting deletion", "scheduled_files"),
+            ("files the latest snapshot reads", "current_files"), ("files awaiting deletion", "scheduled_files"),
             ("free blocks", "free_blocks"), ("blocks", "total_blocks")]
-    lines.append(f"  {'':<26} {'before':>12} {'after':>12}")
+    lines.append(f"  {'':<31} {'before':>12} {'after':>12}")
     for label, attr in rows:
         b, a = getattr(report.before, attr), getattr(report.after, attr)
         if b is not None:
-            lines.append(f"  {label:<26} {b:>12,} {a:>12,}")
+            lines.append(f"  {label:<31} {b:>12,} {a:>12,}")
     lines.append(f"  rows unchanged in all {len(report.rows)} tables and views "
                  f"(documents {report.rows.get('documents', 0):,}, facts {report.rows.get('facts', 0):,})")
     return "\n".join(lines) + "\n"
