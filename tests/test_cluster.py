@@ -1,0 +1,117 @@
+"""Prefect on Dask (flows/cluster.py): an ingest whose documents are processed in batches on a
+Dask LocalCluster of two worker processes gives the same warehouse rows as a local ingest, and a
+Dask worker killed while it holds a batch costs nothing: Dask resubmits the batch, every row
+arrives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+
+import duckdb
+import pytest
+from conftest import SAMPLES
+
+distributed = pytest.importorskip("distributed", reason="the cluster extra (prefect-dask, distributed) is not installed")
+
+# Four Word reports of four regions and genres (决算, 绩效自评, 财政评价, 项目自评).
+FILES = ("heshan_2021_final_accounts.docx", "yiyang_2023_performance_self_evaluation.docx",
+         "fengnan_2023_fiscal_evaluation.docx", "huaihua_2022_project_self_evaluation.docx")
+
+# The rows a run writes, without what differs by run (the load time).
+TABLES = {"documents": "SELECT * EXCLUDE (ingested_at) FROM documents ORDER BY ALL",
+          "facts": "SELECT * FROM facts ORDER BY ALL",
+          "checks": "SELECT * FROM checks ORDER BY ALL"}
+
+
+def _rows(db) -> dict[str, list]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {name: con.execute(sql).fetchall() for name, sql in TABLES.items()}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    docs = tmp_path_factory.mktemp("cluster") / "docs"
+    docs.mkdir()
+    for name in FILES:
+        shutil.copyfile(SAMPLES / name, docs / name)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def cluster(prefect_harness):
+    import dask
+
+    # Non-daemonic workers may start processes: each document runs in a pool process of its worker.
+    with dask.config.set({"distributed.worker.daemon": False}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      memory_limit="2GiB") as c:
+            yield c
+
+
+@pytest.fixture(scope="module")
+def local_rows(prefect_harness, corpus):
+    from fiscaldocs.flows.ingest import ingest_flow
+
+    root = corpus.parent
+    result = ingest_flow(inputs=[str(corpus)], db=str(root / "local.duckdb"), workdir=str(root / "work-local"))
+    assert [o["status"] for o in result["outcomes"]] == ["ok"] * len(FILES)
+    rows = _rows(root / "local.duckdb")
+    # the comparison is worth something only if there is something to compare
+    assert len(rows["documents"]) == len(FILES) and rows["facts"] and rows["checks"]
+    return rows
+
+
+def test_cluster_ingest_writes_the_same_rows_as_a_local_one(cluster, corpus, local_rows):
+    from fiscaldocs.flows.ingest import ingest_flow
+
+    root = corpus.parent
+    db, work = root / "dask.duckdb", root / "work-dask"
+    result = ingest_flow(inputs=[str(corpus)], db=str(db), workdir=str(work), cluster=cluster.scheduler_address,
+                         batch_size=2)
+    assert sorted((o["file"], o["action"], o["status"]) for o in result["outcomes"]) == \
+        sorted((name, "new", "ok") for name in FILES)
+    assert _rows(db) == local_rows
+    # the workers staged every document where the writer reads it
+    assert len(list((work / "processed").glob("*.json"))) == len(FILES)
+    # an unchanged rerun on the cluster skips everything, and the rows stay as they were
+    again = ingest_flow(inputs=[str(corpus)], db=str(db), workdir=str(work), cluster=cluster.scheduler_address)
+    assert [o["action"] for o in again["outcomes"]] == ["skipped"] * len(FILES)
+    assert _rows(db) == local_rows
+
+
+def test_a_worker_killed_mid_batch_has_its_batch_retried(cluster, corpus, local_rows):
+    from fiscaldocs.flows.ingest import ingest_flow
+
+    root = corpus.parent
+    db, work = root / "killed.duckdb", root / "work-killed"
+    result: dict = {}
+
+    def run():
+        result.update(ingest_flow(inputs=[str(corpus)], db=str(db), workdir=str(work),
+                                  cluster=cluster.scheduler_address, batch_size=2))
+
+    with distributed.Client(cluster.scheduler_address) as client:
+        before = set(client.run(os.getpid).values())
+        flow = threading.Thread(target=run)
+        flow.start()
+        killed = None
+        deadline = time.monotonic() + 120
+        while killed is None and flow.is_alive() and time.monotonic() < deadline:
+            busy = [w for w, keys in client.processing().items() if keys]
+            if busy:  # a worker holds a batch: kill its process (SIGKILL: no goodbye to the scheduler)
+                killed = client.run(os.getpid, workers=busy[:1])[busy[0]]
+                os.kill(killed, signal.SIGKILL)
+            time.sleep(0.02)
+        flow.join(300)
+        assert killed is not None, "no batch was seen running on a worker"
+        assert not flow.is_alive()
+        # the nanny replaced the killed worker process
+        client.wait_for_workers(2, timeout=60)
+        after = set(client.run(os.getpid).values())
+    assert killed in before and killed not in after
+    assert sorted((o["file"], o["status"]) for o in result["outcomes"]) == sorted((n, "ok") for n in FILES)
+    assert _rows(db) == local_rows
