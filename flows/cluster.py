@@ -28,7 +28,9 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
+from urllib.parse import urlparse
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -125,7 +127,8 @@ def process_on_cluster(todo: list[Input], workdir: str, hints_by_sha: dict, addr
 
         def submit(batch: list[Input], alone: bool) -> None:
             docs = [(f.path, f.sha256, hints_by_sha.get(f.sha256, {})) for f in batch]
-            future = runner.submit(process_batch, {"docs": docs, "workdir": workdir, "size": len(docs)})
+            with _api_for_workers(address):
+                future = runner.submit(process_batch, {"docs": docs, "workdir": workdir, "size": len(docs)})
             pending[future.wrapped_future] = (batch, alone)
             done.add(future.wrapped_future)
 
@@ -136,6 +139,8 @@ def process_on_cluster(todo: list[Input], workdir: str, hints_by_sha: dict, addr
             outcome = _batch_outcome(fut)
             if isinstance(outcome, str):  # the batch's task was lost or failed
                 if len(batch) > 1 or not alone:
+                    print(f"a batch of {len(batch)} was lost ({outcome}): its documents resubmitted one by one",
+                          flush=True)
                     for f in batch:  # each alone: only a document that is lost again is given up
                         submit([f], True)
                     continue
@@ -144,6 +149,23 @@ def process_on_cluster(todo: list[Input], workdir: str, hints_by_sha: dict, addr
                 continue
             for f, report in zip(batch, outcome["results"], strict=True):
                 yield f, _result(f, report, outcome["versions"], versions)
+
+
+def _api_for_workers(address: str):
+    """The Prefect API the batches report to (it travels with each task's context). Without a
+    PREFECT_API_URL the flow runs on an ephemeral API of its own process; workers on this machine
+    are pointed at it — else each Dask worker would start an ephemeral API of its own (~15 s, and
+    task runs the flow's API never sees). Workers elsewhere cannot reach it (it listens on
+    127.0.0.1): give the flow and the workers a Prefect server (PREFECT_API_URL)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value() or urlparse(address if "://" in address else f"tcp://{address}").hostname \
+            not in ("127.0.0.1", "localhost", "::1", None):
+        return nullcontext()
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # one per process: the flow run's own, already started
+    return temporary_settings({PREFECT_API_URL: server.api_url}) if server.running else nullcontext()
 
 
 def _batch_outcome(fut) -> dict | str:

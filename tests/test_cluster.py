@@ -83,18 +83,17 @@ def test_cluster_ingest_writes_the_same_rows_as_a_local_one(cluster, corpus, loc
     assert _rows(db) == local_rows
 
 
-def test_a_worker_killed_mid_batch_has_its_batch_retried(cluster, corpus, local_rows):
+def _ingest_killing_one_worker(address: str, corpus, db, work) -> tuple[dict, int]:
+    """Ingest on the cluster in batches of two; as soon as a worker holds a batch, SIGKILL its
+    process (no goodbye to the scheduler). The run's summary and the killed process id."""
     from fiscaldocs.flows.ingest import ingest_flow
 
-    root = corpus.parent
-    db, work = root / "killed.duckdb", root / "work-killed"
     result: dict = {}
 
     def run():
-        result.update(ingest_flow(inputs=[str(corpus)], db=str(db), workdir=str(work),
-                                  cluster=cluster.scheduler_address, batch_size=2))
+        result.update(ingest_flow(inputs=[str(corpus)], db=str(db), workdir=str(work), cluster=address, batch_size=2))
 
-    with distributed.Client(cluster.scheduler_address) as client:
+    with distributed.Client(address) as client:
         before = set(client.run(os.getpid).values())
         flow = threading.Thread(target=run)
         flow.start()
@@ -102,16 +101,48 @@ def test_a_worker_killed_mid_batch_has_its_batch_retried(cluster, corpus, local_
         deadline = time.monotonic() + 120
         while killed is None and flow.is_alive() and time.monotonic() < deadline:
             busy = [w for w, keys in client.processing().items() if keys]
-            if busy:  # a worker holds a batch: kill its process (SIGKILL: no goodbye to the scheduler)
+            if busy:
                 killed = client.run(os.getpid, workers=busy[:1])[busy[0]]
                 os.kill(killed, signal.SIGKILL)
             time.sleep(0.02)
         flow.join(300)
         assert killed is not None, "no batch was seen running on a worker"
         assert not flow.is_alive()
-        # the nanny replaced the killed worker process
-        client.wait_for_workers(2, timeout=60)
+        client.wait_for_workers(2, timeout=60)  # the nanny replaced the killed worker process
         after = set(client.run(os.getpid).values())
     assert killed in before and killed not in after
+    return result, killed
+
+
+@pytest.fixture
+def pairs(monkeypatch):
+    """Batches of exactly two documents (not fewer to spread four documents over the workers), so
+    that the killed worker holds more than one document."""
+    from fiscaldocs.flows import cluster
+
+    monkeypatch.setattr(cluster, "effective_batch_size", lambda n, batch_size, threads: batch_size)
+
+
+def test_a_worker_killed_mid_batch_has_its_batch_retried(cluster, corpus, local_rows, pairs):
+    root = corpus.parent
+    db = root / "killed.duckdb"
+    result, _ = _ingest_killing_one_worker(cluster.scheduler_address, corpus, db, root / "work-killed")
     assert sorted((o["file"], o["status"]) for o in result["outcomes"]) == sorted((n, "ok") for n in FILES)
     assert _rows(db) == local_rows
+
+
+def test_a_batch_dask_gives_up_on_is_split_and_its_documents_retried_alone(prefect_harness, corpus, local_rows,
+                                                                           pairs, capsys):
+    import dask
+
+    root = corpus.parent
+    db = root / "split.duckdb"
+    # A scheduler that gives a task up the first time its worker dies (KilledWorker at once).
+    with dask.config.set({"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      memory_limit="2GiB") as c:
+            result, _ = _ingest_killing_one_worker(c.scheduler_address, corpus, db, root / "work-split")
+    assert sorted((o["file"], o["status"]) for o in result["outcomes"]) == sorted((n, "ok") for n in FILES)
+    assert _rows(db) == local_rows
+    # the lost batch of two was resubmitted as two batches of one
+    assert capsys.readouterr().out.count("resubmitted one by one") == 1
