@@ -82,7 +82,7 @@ def child(mode: str, corpus: str, root: str, batch_size: int, result: str) -> No
         workers = int(mode[-1])
         with dask.config.set({"distributed.worker.daemon": False}):
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+                                               dashboard_address=":0")
         t2 = time.perf_counter()
         out["cluster_start_s"] = t2 - t1
         summary = ingest.ingest_flow(inputs=[corpus], db=db, workdir=work, cluster=cluster.scheduler_address,

@@ -47,7 +47,7 @@ def cluster(prefect_harness):
 
     # Non-daemonic workers may start processes: each document runs in a pool process of its worker.
     with dask.config.set({"distributed.worker.daemon": False}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       memory_limit="2GiB") as c:
             yield c
 
@@ -137,12 +137,42 @@ def test_a_batch_dask_gives_up_on_is_split_and_its_documents_retried_alone(prefe
 
     root = corpus.parent
     db = root / "split.duckdb"
-    # A scheduler that gives a task up the first time its worker dies (KilledWorker at once).
-    with dask.config.set({"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 0}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    # A scheduler that gives a task up the first time its worker dies (KilledWorker at once), and
+    # daemonic workers (Dask's default: no child processes), which run each document in their own
+    # thread.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       memory_limit="2GiB") as c:
             result, _ = _ingest_killing_one_worker(c.scheduler_address, corpus, db, root / "work-split")
     assert sorted((o["file"], o["status"]) for o in result["outcomes"]) == sorted((n, "ok") for n in FILES)
     assert _rows(db) == local_rows
     # the lost batch of two was resubmitted as two batches of one
     assert capsys.readouterr().out.count("resubmitted one by one") == 1
+
+
+def test_the_cluster_address_comes_from_the_option_then_the_sources_file_then_the_environment(tmp_path, monkeypatch):
+    from fiscaldocs.flows.cluster import cluster_address
+
+    from fiscaldocs.sources import SourceError, read_sources_file
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text('cluster = "tcp://scheduler:8786"\n[[source]]\npaths = ["docs"]\n', encoding="utf-8")
+    configured = read_sources_file(sources).cluster
+    assert configured == "tcp://scheduler:8786"
+    monkeypatch.setenv("FISCALDOCS_CLUSTER", "tcp://from-env:8786")
+    assert cluster_address("tcp://given:8786", configured) == "tcp://given:8786"
+    assert cluster_address(None, configured) == "tcp://scheduler:8786"
+    assert cluster_address(None, None) == "tcp://from-env:8786"
+    monkeypatch.delenv("FISCALDOCS_CLUSTER")
+    assert cluster_address(None, None) is None
+    sources.write_text('cluster = 8786\n', encoding="utf-8")
+    with pytest.raises(SourceError, match="`cluster` must be a string"):
+        read_sources_file(sources)
+
+
+def test_batches_are_capped_and_spread_over_the_worker_threads():
+    from fiscaldocs.flows.cluster import effective_batch_size
+
+    assert effective_batch_size(1000, 8, 4) == 8  # capped by --batch-size
+    assert effective_batch_size(10, 8, 2) == 3  # 10 documents, 2 threads: ~2 batches each
+    assert effective_batch_size(1, 8, 16) == 1
