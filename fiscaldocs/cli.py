@@ -88,6 +88,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     _quiet_prefect()
+    from fiscaldocs.flows.cluster import ClusterUnavailable
     from fiscaldocs.flows.ingest import ingest_flow, run_summary
 
     crawl_urls = getattr(args, "crawl_urls", None)
@@ -98,9 +99,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if missing and len(missing) == len(inputs) and not (args.sources or crawl_urls):
         # nothing to ingest: say so, and do not create an empty warehouse
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)} (nothing ingested, {args.db} untouched)")
-    result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
-                         wait=getattr(args, "wait", False), cluster=getattr(args, "cluster", None),
-                         batch_size=getattr(args, "batch_size", 8))
+    try:
+        result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
+                             wait=getattr(args, "wait", False), cluster=getattr(args, "cluster", None),
+                             batch_size=getattr(args, "batch_size", 8))
+    except ClusterUnavailable as exc:  # before anything was processed or loaded
+        print(f"fiscaldocs: {exc} (nothing ingested, {args.db} untouched)", file=sys.stderr)
+        return 2
     if "error" in result:  # the warehouse could not be written: one line, the live file untouched
         print(f"fiscaldocs: {result['error']}", file=sys.stderr)
         return 2

@@ -44,6 +44,10 @@ DEFAULT_BATCH_SIZE = 8
 BATCH_JOB = stage_job
 
 
+class ClusterUnavailable(RuntimeError):
+    """The cluster cannot be used: the extra is not installed, or its scheduler cannot be reached."""
+
+
 def cluster_address(given: str | None, configured: str | None = None) -> str | None:
     """--cluster, else the sources file's `cluster`, else FISCALDOCS_CLUSTER; None: run locally."""
     return given or configured or os.environ.get("FISCALDOCS_CLUSTER", "").strip() or None
@@ -112,15 +116,18 @@ def process_on_cluster(todo: list[Input], workdir: str, hints_by_sha: dict, addr
         import distributed
         from prefect_dask import DaskTaskRunner
     except ImportError as exc:
-        raise ImportError(f"running on a Dask cluster needs the cluster extra: pip install 'fiscaldocs[cluster]' "
-                          f"({exc})") from exc
+        raise ClusterUnavailable(f"running on a Dask cluster needs the cluster extra: pip install "
+                                 f"'fiscaldocs[cluster]' ({exc})") from exc
 
     if not todo:
         return
     workdir = os.path.abspath(workdir)  # the same path on every worker (shared storage)
     versions = current().as_dict()
     with DaskTaskRunner(address=address) as runner:
-        threads = sum(runner.client.nthreads().values()) or 1
+        try:
+            threads = sum(runner.client.nthreads().values()) or 1
+        except (OSError, TimeoutError) as exc:  # nothing processed, nothing loaded: the run stops here
+            raise ClusterUnavailable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
         size = effective_batch_size(len(todo), batch_size, threads)
         pending: dict[distributed.Future, tuple[list[Input], bool]] = {}
         done = distributed.as_completed(loop=runner.client.loop)

@@ -1,7 +1,8 @@
 """Prefect on Dask (flows/cluster.py): an ingest whose documents are processed in batches on a
 Dask LocalCluster of two worker processes gives the same warehouse rows as a local ingest, and a
 Dask worker killed while it holds a batch costs nothing: Dask resubmits the batch, every row
-arrives."""
+arrives; a batch Dask gives up on is split and its documents retried alone; an unreachable
+scheduler is one clear line."""
 
 from __future__ import annotations
 
@@ -176,3 +177,20 @@ def test_batches_are_capped_and_spread_over_the_worker_threads():
     assert effective_batch_size(1000, 8, 4) == 8  # capped by --batch-size
     assert effective_batch_size(10, 8, 2) == 3  # 10 documents, 2 threads: ~2 batches each
     assert effective_batch_size(1, 8, 16) == 1
+
+
+def test_an_unreachable_scheduler_is_one_clear_line_and_nothing_is_written(prefect_harness, corpus, tmp_path, capsys,
+                                                                          monkeypatch):
+    import dask
+
+    from fiscaldocs.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the default staging folder
+
+    db = tmp_path / "w.duckdb"
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = main(["ingest", str(corpus), "--db", str(db), "--cluster", "tcp://127.0.0.1:9"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err and "untouched" in err
+    assert not db.exists()
