@@ -88,6 +88,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     _quiet_prefect()
+    from fiscaldocs.flows.cluster import ClusterUnavailable
     from fiscaldocs.flows.ingest import ingest_flow, run_summary
 
     crawl_urls = getattr(args, "crawl_urls", None)
@@ -98,8 +99,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if missing and len(missing) == len(inputs) and not (args.sources or crawl_urls):
         # nothing to ingest: say so, and do not create an empty warehouse
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)} (nothing ingested, {args.db} untouched)")
-    result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
-                         wait=getattr(args, "wait", False))
+    try:
+        result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
+                             wait=getattr(args, "wait", False), cluster=getattr(args, "cluster", None),
+                             batch_size=getattr(args, "batch_size", 8))
+    except ClusterUnavailable as exc:  # before anything was processed or loaded
+        print(f"fiscaldocs: {exc} (nothing ingested, {args.db} untouched)", file=sys.stderr)
+        return 2
     if "error" in result:  # the warehouse could not be written: one line, the live file untouched
         print(f"fiscaldocs: {result['error']}", file=sys.stderr)
         return 2
@@ -282,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--report", metavar="OUT.html", help="after the run, write the static HTML report there")
         p.add_argument("--wait", action="store_true", help="wait for another run writing the warehouse to finish "
                                                            "instead of failing")
+        p.add_argument("--cluster", metavar="ADDRESS",
+                       help="process on this Dask cluster (tcp://scheduler:8786; default: the sources file's "
+                            "`cluster`, else FISCALDOCS_CLUSTER, else locally). Needs fiscaldocs[cluster] and a "
+                            "staging folder on shared storage (README: Prefect on Dask)")
+        p.add_argument("--batch-size", type=int, default=8, metavar="N",
+                       help="with --cluster: documents per Dask task (default: 8)")
         p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("crawl", help="crawl a portal page once (same host, attachments of any supported "
                                      "type) and ingest what it finds")

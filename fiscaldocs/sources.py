@@ -33,6 +33,7 @@ class SourcesFile:
     portals: list[PortalSource]  # sites to crawl
     url_hosts: dict[str, frozenset[str]] = field(default_factory=dict)  # URL → hosts it may redirect to
     warehouse: str | None = None  # `warehouse = "…"`: a DuckDB file or ducklake:postgres:… (warehouse/backends.py)
+    cluster: str | None = None  # `cluster = "tcp://scheduler:8786"`: process on that Dask cluster (flows/cluster.py)
 
 
 def read_sources_file(path: Path) -> SourcesFile:
@@ -48,6 +49,10 @@ def read_sources_file(path: Path) -> SourcesFile:
         raise SourceError(f"{path}: `warehouse` must be a string (a DuckDB file or ducklake:postgres:…)")
     if warehouse:  # a relative file is relative to the sources file, like its paths
         out.warehouse = warehouse if warehouse.startswith("ducklake:") else str(Path(path).parent / warehouse)
+    cluster = data.get("cluster")
+    if cluster is not None and not isinstance(cluster, str):
+        raise SourceError(f"{path}: `cluster` must be a string (a Dask scheduler's address, tcp://host:8786)")
+    out.cluster = cluster or None
     for i, entry in enumerate(data.get("source", [])):
         where = f"{path}: [[source]] #{i + 1}"
         if not isinstance(entry, dict) or not (entry.get("paths") or entry.get("urls") or entry.get("start_urls")):

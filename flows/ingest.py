@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fiscaldocs.extractors.limits import limits
+from fiscaldocs.flows.cluster import DEFAULT_BATCH_SIZE, cluster_address, process_on_cluster
 from fiscaldocs.warehouse.runs import RunSummary, known_documents, write_run
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
@@ -103,11 +104,14 @@ def load_and_publish(db: str, items: list[dict], problems: list[str], sources: s
 
 @flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
-                workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None, wait: bool = False) -> dict:
+                workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None, wait: bool = False,
+                cluster: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> dict:
     """Ingest files, folders and file URLs (`inputs`), the sources of a sources file (crawling its
     portals first) and one-off crawls of `crawl_urls`; only documents that are new, changed, or
     were produced by other stage versions are processed. `wait`: wait for another run's lock on
-    the warehouse instead of failing. Returns the run summary, or {"error": …} when the warehouse
+    the warehouse instead of failing. `cluster`: a Dask scheduler's address (else the sources file's
+    `cluster`, else FISCALDOCS_CLUSTER): process on that cluster in batches of `batch_size`
+    (flows/cluster.py). Returns the run summary, or {"error": …} when the warehouse
     could not be written."""
     from fiscaldocs.flows.crawl import crawl_flow
 
@@ -136,11 +140,17 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
     todo = [f for f in files if loaded.get(f.sha256) != versions
             and given_up.get(f.sha256, (None,))[0] != versions["extract"]]
     task = process_document.with_options(refresh_cache=True) if retry else process_document
-    futures = {f: task.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {})) for f in todo}
+    cluster = cluster_address(cluster, declared.cluster if declared else None)
+    on_cluster = dict(_cluster_progress(process_on_cluster(todo, workdir, hints_by_sha, cluster, batch_size),
+                                        len(todo))) if cluster else {}
+    futures = {} if cluster else {f: task.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {}))
+                                  for f in todo}
     items = []
     for f in _progress(files, futures):
-        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f not in futures}
-        if f in futures:
+        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f not in futures and f not in on_cluster}
+        if f in on_cluster:
+            item.update(on_cluster[f])
+        elif f in futures:
             item.update(_result(futures[f], f, workdir, hints_by_sha.get(f.sha256, {}), versions))
         elif f.sha256 in given_up:
             item["given_up"] = given_up[f.sha256][1]
@@ -174,6 +184,12 @@ def _result(future, f: Input, workdir: str, hints: dict, versions: dict) -> dict
     if not Path(report["staged"]).exists():
         report = process_document.with_options(refresh_cache=True)(f.path, f.sha256, workdir, hints)
     return {"staged": report["staged"], "stages": report["stages_run"]}
+
+
+def _cluster_progress(results, total: int):
+    for done, (f, result) in enumerate(results, 1):
+        print(f"processed on the cluster [{done}/{total}] {Path(f.path).name}", flush=True)
+        yield f, result
 
 
 def _progress(files: list, futures: dict):
