@@ -250,3 +250,24 @@ def test_a_rerun_with_a_live_reader_copies_instead_of_writing_under_it(loaded_fo
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0] == 2
 
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_no_change_run_records_only_its_row_on_each_backend(kind, tmp_path, staged_samples):
+    from fiscaldocs.flows.changes import quiet_run
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    items = []
+    for item in staged_samples[:2]:
+        target = docs / os.path.basename(item["path"])
+        shutil.copyfile(item["path"], target)
+        items.append({**item, "path": str(target)})
+    db = fresh_warehouse(kind, tmp_path)
+    write_run(db, items, [], str(docs), NOW)
+    before = _rows(db)
+    summary = quiet_run([str(docs)], None, db, str(tmp_path / "work"))
+    assert summary is not None and [o["action"] for o in summary["outcomes"]] == ["skipped", "skipped"]
+    assert _rows(db) == before
+    with read_only(db) as con:
+        assert con.execute("SELECT new, skipped FROM ingest_runs ORDER BY started_at").fetchall() == [(2, 0), (0, 2)]
