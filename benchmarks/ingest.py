@@ -257,6 +257,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="counted no-change reruns of each checkout")
     parser.add_argument("--baseline", type=Path, help="a checkout with its own .venv to compare against")
     parser.add_argument("--out", type=Path, help="an empty folder to keep corpus, warehouses and Prefect state in (default: temp)")
+    parser.add_argument("--corpus", type=Path, help="reuse the documents folder an earlier run generated (OUT/corpus/docs)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -288,7 +289,8 @@ def run_benchmark(args: argparse.Namespace, out: Path) -> None:
     n = args.docs
     total = max(2 * n, args.rerun_docs)
     start = time.perf_counter()
-    corpus = make_corpus(total, out / "corpus", args.pdf_every, args.variants)
+    corpus = args.corpus.resolve() if args.corpus else make_corpus(total, out / "corpus", args.pdf_every,
+                                                                   args.variants)
     kinds = {s: sum(1 for p in corpus.iterdir() if p.suffix == s) for s in (".docx", ".pdf")}
     print(f"generated {total} documents in {time.perf_counter() - start:.0f} s: {kinds}", flush=True)
 

@@ -271,3 +271,19 @@ def test_a_no_change_run_records_only_its_row_on_each_backend(kind, tmp_path, st
     assert _rows(db) == before
     with read_only(db) as con:
         assert con.execute("SELECT new, skipped FROM ingest_runs ORDER BY started_at").fetchall() == [(2, 0), (0, 2)]
+
+
+def test_bulk_insert_keeps_large_amounts_after_many_small_ones():
+    """DuckDB types an object column from a sample of its first rows: 2,000 amounts of 1.25 then one
+    of 123,456,789.1234 once failed a batch ('does not fit DECIMAL(3,2)'). Exact, whatever the order."""
+    from decimal import Decimal
+
+    from fiscaldocs.warehouse.load import _many
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (id INTEGER, amount DECIMAL(38,4))")
+    rows = [[i, Decimal("1.25")] for i in range(2000)] + [[2000, Decimal("123456789.1234")], [2001, None],
+                                                          [2002, Decimal("1E+3")]]
+    _many(con, "t", rows)
+    assert con.execute("SELECT amount FROM t WHERE id >= 1999 ORDER BY id").fetchall() == [
+        (Decimal("1.25"),), (Decimal("123456789.1234"),), (None,), (Decimal("1000"),)]

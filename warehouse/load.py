@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import duckdb
 
@@ -204,15 +205,25 @@ def replace_categories(con: duckdb.DuckDBPyConnection, rows: list[list]) -> None
 
 def _many(con: duckdb.DuckDBPyConnection, table: str, rows: list[list], casts: dict[str, str] | None = None) -> None:
     """Bulk insert through a DataFrame scan (executemany is row by row: 50× slower). Object dtype
-    keeps Decimals exact and NULLs NULL; `casts` types columns whose values may all be NULL or of
-    mixed scale explicitly."""
+    keeps NULLs NULL; `casts` types columns whose values may all be NULL explicitly. DECIMAL
+    columns travel as exact decimal text cast to the column's own type: DuckDB infers an object
+    column's type from a sample of its rows, and a batch's later, larger amount would not fit the
+    DECIMAL(p, s) inferred from its first ones (nor would a float ever be exact)."""
     if not rows:
         return
     import pandas as pd
 
-    columns = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? "
-        "ORDER BY column_index", [table]).fetchall()]
-    frame = pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: F841 - scanned by name below
-    select = ", ".join(f'CAST("{c}" AS {casts[c]})' if casts and c in casts else f'"{c}"' for c in columns)
+    columns = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name = ? ORDER BY column_index", [table]).fetchall()
+    decimals = [i for i, (_, typ) in enumerate(columns) if typ.startswith("DECIMAL")]
+    if decimals:
+        rows = [list(r) for r in rows]
+        for r in rows:
+            for i in decimals:
+                if r[i] is not None:
+                    r[i] = format(r[i], "f") if isinstance(r[i], Decimal) else str(r[i])
+    types = {c: typ for c, typ in columns if typ.startswith("DECIMAL")} | (casts or {})
+    frame = pd.DataFrame(rows, columns=[c for c, _ in columns], dtype=object)  # noqa: F841 - scanned by name below
+    select = ", ".join(f'CAST("{c}" AS {types[c]})' if c in types else f'"{c}"' for c, _ in columns)
     con.execute(f"INSERT INTO {table} SELECT {select} FROM frame")
