@@ -87,29 +87,35 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    _quiet_prefect()
-    from fiscaldocs.flows.cluster import ClusterUnavailable
-    from fiscaldocs.flows.ingest import ingest_flow, run_summary
+    from fiscaldocs.flows.changes import DEFAULT_WORKDIR, quiet_run
+    from fiscaldocs.sources import missing_inputs
+    from fiscaldocs.warehouse.runs import RunSummary
 
     crawl_urls = getattr(args, "crawl_urls", None)
     inputs = args.paths or ([] if args.sources or crawl_urls else default_inputs())
-    from fiscaldocs.sources import missing_inputs
-
     missing = missing_inputs(inputs)
     if missing and len(missing) == len(inputs) and not (args.sources or crawl_urls):
         # nothing to ingest: say so, and do not create an empty warehouse
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)} (nothing ingested, {args.db} untouched)")
-    try:
-        result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
-                             wait=getattr(args, "wait", False), cluster=getattr(args, "cluster", None),
-                             batch_size=getattr(args, "batch_size", 8))
-    except ClusterUnavailable as exc:  # before anything was processed or loaded
-        print(f"fiscaldocs: {exc} (nothing ingested, {args.db} untouched)", file=sys.stderr)
-        return 2
+    # A night with nothing new is answered here, without starting Prefect; the flow runs only for work.
+    result = None if crawl_urls else quiet_run(inputs, args.sources, args.db, DEFAULT_WORKDIR,
+                                               getattr(args, "wait", False))
+    if result is None:
+        _quiet_prefect()
+        from fiscaldocs.flows.cluster import ClusterUnavailable
+        from fiscaldocs.flows.ingest import ingest_flow
+
+        try:
+            result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
+                                 wait=getattr(args, "wait", False), cluster=getattr(args, "cluster", None),
+                                 batch_size=getattr(args, "batch_size", 8))
+        except ClusterUnavailable as exc:  # before anything was processed or loaded
+            print(f"fiscaldocs: {exc} (nothing ingested, {args.db} untouched)", file=sys.stderr)
+            return 2
     if "error" in result:  # the warehouse could not be written: one line, the live file untouched
         print(f"fiscaldocs: {result['error']}", file=sys.stderr)
         return 2
-    summary = run_summary(result)
+    summary = RunSummary.from_dict(result)
     print(f"\nrun {summary.run_id}: {len(summary.outcomes)} files — new {summary.count('new')}, "
           f"changed {summary.count('changed')}, reloaded {summary.count('reloaded')}, "
           f"skipped (unchanged) {summary.count('skipped')}, failed {summary.failed} -> {args.db}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from fiscaldocs.crawl.config import ConfigError, PortalSource, portal_from_dict
-from fiscaldocs.extractors import sha256_file
+from fiscaldocs.hashing import HashCache, sha256_file
 
 DOCUMENT_SUFFIXES = {".pdf", ".docx", ".doc"}
 
@@ -76,10 +76,13 @@ class Resolved:
     fetches: list[dict]  # one crawl.fetcher.Fetch (as a dict) per URL, failed ones included
 
 
-def resolve(inputs: list[str], raw_dir: Path, url_hosts: dict[str, frozenset[str]] | None = None) -> Resolved:
+def resolve(inputs: list[str], raw_dir: Path, url_hosts: dict[str, frozenset[str]] | None = None,
+            hashes: HashCache | None = None) -> Resolved:
     """Folders are searched for documents by suffix; a file given by name is always taken (a
-    mislabelled one is reported by extraction, not skipped); a URL is downloaded into the raw store."""
+    mislabelled one is reported by extraction, not skipped); a URL is downloaded into the raw store.
+    `hashes`: a cache of content hashes (fiscaldocs/hashing.py) so unchanged files are not re-read."""
     out = Resolved([], [], [])
+    sha = hashes.sha256 if hashes is not None else sha256_file
     for item in inputs:
         if urlparse(item).scheme in ("http", "https"):
             record = download(item, raw_dir, (url_hosts or {}).get(item))
@@ -90,9 +93,9 @@ def resolve(inputs: list[str], raw_dir: Path, url_hosts: dict[str, frozenset[str
         p = Path(item)
         if p.is_dir():
             files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DOCUMENT_SUFFIXES)
-            out.files += [Input(str(f), sha256_file(f)) for f in files]
+            out.files += [Input(str(f), sha(f)) for f in files]
         elif p.is_file():
-            out.files.append(Input(str(p), sha256_file(p)))
+            out.files.append(Input(str(p), sha(p)))
         else:
             out.problems.append(f"{item}: no such file or folder")
     return out
@@ -101,8 +104,6 @@ def resolve(inputs: list[str], raw_dir: Path, url_hosts: dict[str, frozenset[str
 def unsupported_files(inputs: list[str]) -> list[str]:
     """Files in the folders given that are not ingested (their suffix is no document's), each as
     "path (type)" with the type read from the bytes, so the run summary can say what it left out."""
-    from fiscaldocs.extractors.sniff import sniff
-
     out = []
     for item in inputs:
         p = Path(item)
@@ -110,6 +111,9 @@ def unsupported_files(inputs: list[str]) -> list[str]:
             continue
         for f in sorted(p.rglob("*")):
             if f.is_file() and f.suffix.lower() not in DOCUMENT_SUFFIXES:
+                # imported only when there is one: the parsers load with it
+                from fiscaldocs.extractors.sniff import sniff
+
                 try:
                     kind = sniff(f)
                 except OSError as exc:

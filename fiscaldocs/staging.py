@@ -72,7 +72,7 @@ def run_stages(path: str, sha256: str, workdir: str, hints: dict | None = None) 
 
 
 # A document that killed its worker or ran out of time is not processed again at every run.
-NOT_RETRIED = "not retried until the file or the extractor changes (FISCALDOCS_RETRY_FAILED=1 retries it)"
+from fiscaldocs.retry import NOT_RETRIED  # noqa: E402, F401 - re-exported: the flow and tests use it here
 
 
 def stage_job(path: str, sha256: str, workdir: str, hints: dict | None = None) -> dict:

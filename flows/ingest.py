@@ -5,33 +5,39 @@ Tasks pass paths and ids. Each document is one `process_document` task — every
 hash, the stage versions and the portal hints — whose CPU-bound work runs in a process pool
 (plain worker processes: a Prefect task runner per process would start an ephemeral API server in
 each). The staged results are reused stage by stage, so an upgrade of normalization re-normalizes
-without extracting again. One task then writes everything to DuckDB (the single writer, which only
-writes), runs the rules across documents and publishes; a run summary is a Prefect table artifact.
+without extracting again. The writer (the single writer, which only writes) consumes the
+documents as they finish (`_processed`, in completion order, reordered to input order so rows and
+outcomes are deterministic), writing them into the next warehouse state in batches while the others
+are still extracted; it then runs the rules across documents and publishes. A run summary is a
+Prefect table artifact. A run with nothing new records its row without copying the warehouse, and
+the command line answers such a night without starting Prefect at all (flows/changes.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fiscaldocs.extractors.limits import limits
+from fiscaldocs.flows.changes import DEFAULT_WORKDIR, Work, changed, resolve_local, skipped_items
 from fiscaldocs.flows.cluster import DEFAULT_BATCH_SIZE, cluster_address, process_on_cluster
-from fiscaldocs.warehouse.runs import RunSummary, known_documents, write_run
+from fiscaldocs.warehouse.backends import backend
+from fiscaldocs.warehouse.runs import RunSummary, record_unchanged_run, write_run
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from fiscaldocs.sources import Input, read_sources_file, resolve, unsupported_files
+from fiscaldocs.sources import Input, read_sources_file, unsupported_files
 from fiscaldocs.staging import NOT_RETRIED, hints_digest, stage_job
 from fiscaldocs.versions import current
 from fiscaldocs.workers import WorkerDied, WorkerPool, WorkerTimedOut
 
 DEFAULT_DB = "warehouse.duckdb"
-DEFAULT_WORKDIR = ".fiscaldocs"
 
 
 _POOL_LOCK = threading.Lock()
@@ -84,11 +90,12 @@ def process_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
     return _run_in_worker(path, sha256, workdir, hints)
 
 
-@task(task_run_name="load and publish {db}")
-def load_and_publish(db: str, items: list[dict], problems: list[str], sources: str, started: datetime,
+def load_and_publish(db: str, items: Iterable[dict], problems: list[str], sources: str, started: datetime,
                      fetches: list[dict], unsupported: list[str] | None = None, wait: bool = False) -> dict:
     """The run's summary, or {"error": one line} when the warehouse cannot be written (busy, disk
-    full, permission denied): the live warehouse is then untouched."""
+    full, permission denied): the live warehouse is then untouched. `items` may be an iterator that
+    yields documents as they are processed: each is written as it comes. (A plain function, not a
+    task: a task's parameters are resolved before it starts, an iterator cannot be.)"""
     from fiscaldocs.audit import across_documents
     from fiscaldocs.normalize.categories import entries
     from fiscaldocs.warehouse.publish import WarehouseBusy, WarehouseWriteError
@@ -118,7 +125,7 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
     started = datetime.now(UTC).replace(tzinfo=None)
     declared = read_sources_file(Path(sources_file)) if sources_file else None
     requested = list(inputs or []) + (declared.inputs if declared else [])
-    resolved = resolve(requested, Path(workdir) / "raw", declared.url_hosts if declared else None)
+    resolved = resolve_local(requested, workdir, declared.url_hosts if declared else None)
     files, problems = resolved.files, resolved.problems
     fetches: list[dict] = list(resolved.fetches)  # URLs given as inputs, failed ones included
     hints_by_sha: dict[str, dict] = {}
@@ -131,36 +138,79 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
         hints = {p.name: p.hints for p in (declared.portals if declared else [])}
         hints_by_sha = {sha: hints.get(f["source"], {}) for sha, f in fetched.items()}
         requested += [f"crawl:{p.name}" for p in (declared.portals if declared else [])] + list(crawl_urls or [])
-    versions = current().as_dict()
-    known = known_documents(db)  # one read of the live warehouse (a file or a DuckLake spec, as given)
-    loaded = known.loaded
-    # a document that killed its worker or ran out of time under these extractor versions
-    retry = os.environ.get("FISCALDOCS_RETRY_FAILED") == "1"
-    given_up = {} if retry else known.given_up
-    todo = [f for f in files if loaded.get(f.sha256) != versions
-            and given_up.get(f.sha256, (None,))[0] != versions["extract"]]
-    task = process_document.with_options(refresh_cache=True) if retry else process_document
-    cluster = cluster_address(cluster, declared.cluster if declared else None)
-    on_cluster = dict(_cluster_progress(process_on_cluster(todo, workdir, hints_by_sha, cluster, batch_size),
-                                        len(todo))) if cluster else {}
-    futures = {} if cluster else {f: task.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {}))
-                                  for f in todo}
-    items = []
-    for f in _progress(files, futures):
-        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f not in futures and f not in on_cluster}
-        if f in on_cluster:
-            item.update(on_cluster[f])
-        elif f in futures:
-            item.update(_result(futures[f], f, workdir, hints_by_sha.get(f.sha256, {}), versions))
-        elif f.sha256 in given_up:
-            item["given_up"] = given_up[f.sha256][1]
-        items.append(item)
-    items += [_failed_url(f) for f in resolved.fetches if f["status"] != "ok"]
-    summary = load_and_publish(db, items, problems, " ".join(requested), started, fetches,
-                               unsupported_files(requested), wait)
+    work = changed(files, db)
+    failed_urls = [_failed_url(f) for f in resolved.fetches if f["status"] != "ok"]
+    if files and not work.todo and not fetches and not failed_urls and backend(db).exists():
+        summary = _record_unchanged(db, skipped_items(files, work), problems, " ".join(requested), started,
+                                    unsupported_files(requested), wait)
+    else:
+        cluster = cluster_address(cluster, declared.cluster if declared else None)
+        if cluster:
+            done = _cluster_progress(process_on_cluster(work.todo, workdir, hints_by_sha, cluster, batch_size),
+                                     len(work.todo))
+        else:
+            retry = os.environ.get("FISCALDOCS_RETRY_FAILED") == "1"
+            done = _processed(work.todo, workdir, hints_by_sha, versions=work.versions, refresh=retry)
+        items = _in_input_order(files, work, done)
+        summary = load_and_publish(db, _chain(items, failed_urls), problems, " ".join(requested), started, fetches,
+                                   unsupported_files(requested), wait)
     if "error" not in summary:
         _publish_artifact(summary)
     return summary
+
+
+def _record_unchanged(db: str, items: list[dict], problems: list[str], sources: str, started: datetime,
+                      unsupported: list[str], wait: bool) -> dict:
+    from fiscaldocs.warehouse.publish import WarehouseBusy, WarehouseWriteError
+
+    try:
+        return record_unchanged_run(db, items, problems, sources, started, unsupported, wait).as_dict()
+    except (WarehouseBusy, WarehouseWriteError) as exc:
+        return {"error": str(exc)}
+
+
+def _processed(todo: list[Input], workdir: str, hints_by_sha: dict[str, dict], versions: dict[str, str] | None = None,
+               refresh: bool = False) -> Iterator[tuple[Input, dict]]:
+    """Each document of `todo` processed (every per-document stage, in the worker pool through one
+    Prefect task each), yielded as `(input, result)` in completion order; `result` is `_result`'s:
+    {"staged", "stages"} or {"error", …}. Lazy: nothing is submitted before the first `next`, so a
+    writer that cannot take the warehouse fails before any work starts. Another engine (a Dask
+    cluster) plugs in by yielding the same pairs. `refresh`: ignore the task cache (retrying the
+    given-up documents)."""
+    from fiscaldocs.versions import current
+
+    versions = versions or current().as_dict()
+    task = process_document.with_options(refresh_cache=True) if refresh else process_document
+    futures = {}
+    for f in dict.fromkeys(todo):  # the same file met twice is processed once
+        futures[task.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {}))] = f
+    for done, future in enumerate(as_completed(list(futures)), start=1):
+        f = futures.pop(future)
+        print(f"processed [{done}/{done + len(futures)}] {Path(f.path).name}", flush=True)
+        yield f, _result(future, f, workdir, hints_by_sha.get(f.sha256, {}), versions)
+
+
+def _in_input_order(files: list[Input], work: Work, done: Iterator[tuple[Input, dict]]) -> Iterator[dict]:
+    """The writer's items in the order of `files` (rows, ids and outcomes as a document-by-document
+    load in input order gives them), each as soon as it and those before it are processed: the
+    results that finish early wait here as small dicts (paths), never as documents."""
+    todo = set(work.todo)
+    ready: dict[Input, dict] = {}
+    for f in files:
+        item = {"path": f.path, "url": f.url, "sha256": f.sha256, "skipped": f not in todo}
+        if f in todo:
+            while f not in ready:
+                finished, result = next(done)
+                ready[finished] = result
+            item.update(ready[f])  # kept: the same file may be listed again
+        elif f.sha256 in work.given_up:
+            item["given_up"] = work.given_up[f.sha256][1]
+        yield item
+
+
+def _chain(*parts: Iterable[dict]) -> Iterator[dict]:
+    for part in parts:
+        yield from part
 
 
 def _failed_url(fetch: dict) -> dict:
@@ -174,6 +224,7 @@ def _failed_url(fetch: dict) -> dict:
 def _result(future, f: Input, workdir: str, hints: dict, versions: dict) -> dict:
     """The task's staged result; a cached result whose file was cleaned away is made again (the
     writer never runs a stage itself)."""
+    future.wait()  # as_completed saw it finish; waiting reads its final state
     if not future.state.is_completed():
         return {"error": f"processing crashed: {future.state.message}"}
     report = future.result()
@@ -186,33 +237,10 @@ def _result(future, f: Input, workdir: str, hints: dict, versions: dict) -> dict
     return {"staged": report["staged"], "stages": report["stages_run"]}
 
 
-def _cluster_progress(results, total: int):
+def _cluster_progress(results: Iterator[tuple[Input, dict]], total: int) -> Iterator[tuple[Input, dict]]:
     for done, (f, result) in enumerate(results, 1):
         print(f"processed on the cluster [{done}/{total}] {Path(f.path).name}", flush=True)
         yield f, result
-
-
-def _progress(files: list, futures: dict):
-    """Yield the files in order once processed, showing progress: a bar on a terminal, lines
-    otherwise (logs, CI)."""
-    if sys.stdout.isatty() and futures:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            job = bar.add_task("processing", total=len(futures))
-            for f in files:
-                if f in futures:
-                    futures[f].wait()
-                    bar.advance(job)
-                yield f
-        return
-    done = 0
-    for f in files:
-        if f in futures:
-            futures[f].wait()
-            done += 1
-            print(f"processed [{done}/{len(futures)}] {Path(f.path).name}", flush=True)
-        yield f
 
 
 def _publish_artifact(summary: dict) -> None:
@@ -226,7 +254,4 @@ def _publish_artifact(summary: dict) -> None:
 
 
 def run_summary(result: dict) -> RunSummary:
-    from fiscaldocs.warehouse.runs import Outcome
-
-    return RunSummary(result["run_id"], [Outcome(**o) for o in result["outcomes"]], result["problems"],
-                      result.get("unsupported", []))
+    return RunSummary.from_dict(result)

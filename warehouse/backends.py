@@ -49,6 +49,12 @@ class DuckDBFile:
         with publish.staged(self.path, wait=wait, on_wait=on_wait) as con:
             yield con
 
+    @contextmanager
+    def small_writer(self, wait: bool = False, on_wait=lambda msg: None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A few rows in one transaction, without copying the warehouse when nobody reads it."""
+        with publish.small(self.path, wait=wait, on_wait=on_wait) as con:
+            yield con
+
     def reader(self) -> duckdb.DuckDBPyConnection:
         return publish.read_only(self.path)
 
@@ -112,6 +118,10 @@ class DuckLake:
                     con.close()
             finally:
                 lock.execute("SELECT pg_advisory_unlock(%s)", [WRITER_LOCK_KEY])
+
+    def small_writer(self, wait: bool = False, on_wait=lambda msg: None):
+        """Every DuckLake write is one transaction and no copy."""
+        return self.writer(wait=wait, on_wait=on_wait)
 
     def reader(self) -> duckdb.DuckDBPyConnection:
         if not self.exists():

@@ -89,35 +89,86 @@ def staged(db: Path, wait: bool = False, on_wait=lambda msg: None) -> Iterator[d
     Whatever happens, the live file is never written: a failure removes the next state's files
     (`.next`, `.next.wal`), and a full disk or a refused write is a `WarehouseWriteError`."""
     db = Path(db)
-    try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WarehouseWriteError(f"{db}: cannot write the warehouse: {_reason(exc)}") from None
-    stage = db.with_name(db.name + ".next")
-    leftovers = (stage, stage.with_name(stage.name + ".wal"))
+    _make_parent(db)
+    with writer_lock(db, wait, on_wait), _staged_locked(db) as con:
+        yield con
+
+
+@contextmanager
+def small(db: Path, wait: bool = False, on_wait=lambda msg: None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One small transaction (a no-change run's ingest_runs row) committed straight into the live
+    file, with no copy: DuckDB commits a transaction atomically (through its WAL), so no reader
+    ever sees half of it. Only when no process has the file open (DuckDB's own file lock refuses
+    us otherwise) and its schema is current; else the staged copy, as for any run."""
+    from fiscaldocs.warehouse.schema import is_current
+
+    db = Path(db)
+    _make_parent(db)
     with writer_lock(db, wait, on_wait):
-        _remove(*leftovers)
         con = None
+        if db.exists():
+            try:
+                con = duckdb.connect(str(db))
+            except duckdb.IOException:  # a reader has it open: leave it alone
+                con = None
+            if con is not None and not is_current(con):
+                con.close()
+                con = None
+        if con is None:
+            with _staged_locked(db) as staged_con:
+                yield staged_con
+            return
         try:
-            if db.exists():
-                shutil.copyfile(db, stage)
-            con = duckdb.connect(str(stage))
-            create_schema(con, str(db))
+            con.execute("BEGIN TRANSACTION")
             yield con
-            con.execute("CHECKPOINT")
-            con.close()
-            os.replace(stage, db)
+            con.execute("COMMIT")
         except BaseException as exc:
-            if con is not None:
-                try:
-                    con.close()
-                except duckdb.Error:
-                    pass
-            _remove(*leftovers)
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
             if _is_storage_error(exc):
                 raise WarehouseWriteError(f"{db}: cannot write the warehouse: {_reason(exc)}; "
                                           "nothing was changed") from None
             raise
+        finally:
+            con.close()
+
+
+def _make_parent(db: Path) -> None:
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseWriteError(f"{db}: cannot write the warehouse: {_reason(exc)}") from None
+
+
+@contextmanager
+def _staged_locked(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`staged`, the writer lock already held."""
+    stage = db.with_name(db.name + ".next")
+    leftovers = (stage, stage.with_name(stage.name + ".wal"))
+    _remove(*leftovers)
+    con = None
+    try:
+        if db.exists():
+            shutil.copyfile(db, stage)
+        con = duckdb.connect(str(stage))
+        create_schema(con, str(db))
+        yield con
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(stage, db)
+    except BaseException as exc:
+        if con is not None:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
+        _remove(*leftovers)
+        if _is_storage_error(exc):
+            raise WarehouseWriteError(f"{db}: cannot write the warehouse: {_reason(exc)}; "
+                                      "nothing was changed") from None
+        raise
 
 
 def read_only(db: Path) -> duckdb.DuckDBPyConnection:

@@ -47,7 +47,7 @@ def open_reader(db: Path | str, locked: bool = True) -> duckdb.DuckDBPyConnectio
         raise NoWarehouse(f"{db}: no warehouse yet (run `fiscaldocs ingest` first)")
     con = duckdb.connect(":memory:")
     try:
-        con.execute(f"ATTACH {_quote(str(db.resolve()))} AS {ALIAS} (READ_ONLY)")
+        _attach(con, db)
         con.execute(f"USE {ALIAS}")
         if locked:
             _lock(con)
@@ -55,6 +55,21 @@ def open_reader(db: Path | str, locked: bool = True) -> duckdb.DuckDBPyConnectio
         con.close()
         raise
     return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, db: Path, tries: int = 40) -> None:
+    """ATTACH read-only; while a no-change run commits its one row into the live file (tens of
+    milliseconds, warehouse/publish.small) DuckDB's file lock refuses readers: try again briefly."""
+    import time
+
+    for attempt in range(tries):
+        try:
+            con.execute(f"ATTACH {_quote(str(db.resolve()))} AS {ALIAS} (READ_ONLY)")
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or attempt == tries - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _lock(con: duckdb.DuckDBPyConnection) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +17,13 @@ from fiscaldocs.warehouse.backends import backend
 from fiscaldocs.warehouse.load import (
     Source,
     insert_checks,
-    load_document,
+    load_documents,
     loaded_versions,
     replace_categories,
 )
+from fiscaldocs.warehouse.schema import literal
 
-from fiscaldocs.model import Check, Status
-from fiscaldocs.staging import failed_processing, read_processed
+from fiscaldocs.model import Check, Processed, Status
 
 
 @dataclass
@@ -50,6 +50,11 @@ class RunSummary:
     def failed(self) -> int:
         return sum(1 for o in self.outcomes if o.status != "ok") + len(self.problems)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> RunSummary:
+        return cls(data["run_id"], [Outcome(**o) for o in data["outcomes"]], data["problems"],
+                   data.get("unsupported", []))
+
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "outcomes": [asdict(o) for o in self.outcomes], "problems": self.problems,
                 "unsupported": self.unsupported}
@@ -66,11 +71,11 @@ class KnownDocuments:
 def known_documents(db: str | Path) -> KnownDocuments:
     """Documents loaded (with their stage versions) and documents given up on (not processed again
     until the file or the extractor changes), in one read of the live warehouse."""
-    from fiscaldocs.staging import NOT_RETRIED
+    from fiscaldocs.retry import NOT_RETRIED
 
     rows = _live_rows(db, "SELECT doc_id, status, extractor_version, normalize_version, audit_version, error "
                           "FROM documents WHERE status = 'ok' OR (status = 'error' AND extractor_version IS NOT NULL "
-                          "AND contains(error, ?))", [NOT_RETRIED])
+                          f"AND contains(error, {literal(NOT_RETRIED)}))", [])  # no parameter: see literal
     return KnownDocuments(
         loaded={r[0]: {"extract": r[2], "normalize": r[3], "audit": r[4]} for r in rows if r[1] == "ok"},
         given_up={r[0]: (r[2], r[5]) for r in rows if r[1] == "error"})
@@ -82,50 +87,107 @@ def loaded_documents(db: str | Path) -> dict[str, dict[str, str]]:
     return known_documents(db).loaded
 
 
-def write_run(db: str | Path, items: list[dict], problems: list[str], sources: str, started: datetime,
+# Documents written per batch (one INSERT per table each): big enough that statements are few, small
+# enough that the writer keeps pace with extraction and holds only a few Processed documents at once.
+BATCH_DOCUMENTS = 32
+
+
+def write_run(db: str | Path, items: Iterable[dict], problems: list[str], sources: str, started: datetime,
               progress: Callable[[str], None] = lambda msg: None, fetches: list[dict] | None = None,
               categories: list[list] | None = None,
               cross_audit: Callable[[duckdb.DuckDBPyConnection], list[Check]] | None = None,
-              unsupported: list[str] | None = None, wait: bool = False) -> RunSummary:
-    """`items`: {path, url, sha256, staged (a processed file) or error, skipped (bool), stages};
-    `fetches`: crawl records (crawl.fetcher.Fetch as dicts), kept whatever extraction makes of them;
-    `categories`: the taxonomy rows to replace the dimension with; `cross_audit`: rules that read
-    the loaded warehouse (checks across documents), run before publishing; `unsupported`: files left
-    out (listed in the summary and the run's row); `wait`: wait for another run's lock instead of
-    failing."""
+              unsupported: list[str] | None = None, wait: bool = False, batch: int = BATCH_DOCUMENTS) -> RunSummary:
+    """`items`: {path, url, sha256, staged (a processed file) or error, skipped (bool), stages}, a
+    list or an iterator (the flow hands them over as extraction finishes them: each is written into
+    the next warehouse state at once, in batches of `batch` documents, and only the small outcomes
+    are kept); `fetches`: crawl records (crawl.fetcher.Fetch as dicts), kept whatever extraction
+    makes of them; `categories`: the taxonomy rows to replace the dimension with; `cross_audit`:
+    rules that read the loaded warehouse (checks across documents), run before publishing;
+    `unsupported`: files left out (listed in the summary and the run's row); `wait`: wait for
+    another run's lock instead of failing."""
     summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems), unsupported=list(unsupported or []))
     warehouse = backend(db)
     with warehouse.writer(wait=wait, on_wait=progress) as con:
         if categories is not None:
             replace_categories(con, categories)
         record_fetches(con, fetches or [])
-        for i, item in enumerate(items, start=1):
-            source = Source(path=item["path"], url=item.get("url"))
-            name = Path(item["path"]).name
-            if item.get("skipped"):
-                given_up = item.get("given_up")
-                summary.outcomes.append(Outcome(name, "skipped", "error" if given_up else "ok", error=given_up))
-                continue
-            processed = (read_processed(item["staged"]) if item.get("staged")
-                         else failed_processing(item["path"], item["sha256"], item.get("error") or "not processed",
-                                                item.get("versions")))
-            doc = processed.document
-            if doc.status is Status.OK and loaded_versions(con, doc.meta.sha256) == processed.versions \
-                    and _same_source(con, doc.meta.sha256, source):
-                summary.outcomes.append(Outcome(name, "skipped", "ok"))
-                continue
-            action = load_document(con, processed, source, in_transaction=warehouse.run_is_one_transaction)
-            summary.outcomes.append(Outcome(
-                name, action if doc.status is Status.OK else "failed", str(doc.status), len(doc.tables),
-                len(doc.claims), len(processed.facts), doc.error, ",".join(item.get("stages") or [])))
-            progress(f"[{i}/{len(items)}] {summary.outcomes[-1].action:<8} {name}")
+        writer = _BatchWriter(con, warehouse.run_is_one_transaction, summary, progress, max(1, batch))
+        seen = 0
+        for seen, item in enumerate(items, start=1):
+            writer.add(item, seen)
+        writer.flush()
         if cross_audit is not None:
             con.execute("DELETE FROM checks WHERE rule = 'across_documents'")
             insert_checks(con, cross_audit(con))
-        finished = datetime.now(UTC).replace(tzinfo=None)
-        con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [summary.run_id, started, finished, len(items), summary.count("new"), summary.count("changed"),
-                     summary.count("skipped"), summary.failed, sources, "\n".join(summary.unsupported) or None])
+        _record_run(con, summary, started, seen, sources)
+    return summary
+
+
+class _BatchWriter:
+    """Documents gathered into batches and loaded with `load_documents`; outcomes keep input order."""
+
+    def __init__(self, con, in_transaction: bool, summary: RunSummary, progress: Callable[[str], None], size: int):
+        self.con, self.in_transaction, self.summary, self.progress, self.size = con, in_transaction, summary, progress, size
+        self.pending: list[tuple[Processed, Source, Outcome, int]] = []
+
+    def add(self, item: dict, i: int) -> None:
+        from fiscaldocs.staging import failed_processing, read_processed  # (not on a no-change night: heavy)
+
+        source = Source(path=item["path"], url=item.get("url"))
+        name = Path(item["path"]).name
+        if item.get("skipped"):
+            given_up = item.get("given_up")
+            self.summary.outcomes.append(Outcome(name, "skipped", "error" if given_up else "ok", error=given_up))
+            return
+        processed = (read_processed(item["staged"]) if item.get("staged")
+                     else failed_processing(item["path"], item["sha256"], item.get("error") or "not processed",
+                                            item.get("versions")))
+        doc = processed.document
+        doc_id = doc.meta.sha256
+        if any(p.document.meta.sha256 == doc_id or s.key == source.key for p, s, _, _ in self.pending):
+            self.flush()  # a repeat sees its first occurrence loaded, as document by document
+        if doc.status is Status.OK and loaded_versions(self.con, doc_id) == processed.versions \
+                and _same_source(self.con, doc_id, source):
+            self.summary.outcomes.append(Outcome(name, "skipped", "ok"))
+            return
+        outcome = Outcome(name, "failed", str(doc.status), len(doc.tables), len(doc.claims), len(processed.facts),
+                          doc.error, ",".join(item.get("stages") or []))
+        self.summary.outcomes.append(outcome)  # its action is known once its batch is written
+        self.pending.append((processed, source, outcome, i))
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        actions = load_documents(self.con, [(p, s) for p, s, _, _ in self.pending], self.in_transaction)
+        for (processed, _, outcome, i), action in zip(self.pending, actions, strict=True):
+            if processed.document.status is Status.OK:
+                outcome.action = action
+            self.progress(f"[{i}] {outcome.action:<8} {outcome.file}")
+        self.pending = []
+
+
+def _record_run(con, summary: RunSummary, started: datetime, seen: int, sources: str) -> None:
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    values = [summary.run_id, started, finished, seen, summary.count("new"), summary.count("changed"),
+              summary.count("skipped"), summary.failed, sources, "\n".join(summary.unsupported) or None]
+    con.execute(f"INSERT INTO ingest_runs VALUES ({', '.join(map(literal, values))})")  # no parameters: see literal
+
+
+def record_unchanged_run(db: str | Path, items: list[dict], problems: list[str], sources: str, started: datetime,
+                         unsupported: list[str] | None = None, wait: bool = False) -> RunSummary:
+    """A run in which every document was loaded before under the current stage versions (or given
+    up on): only its ingest_runs row is written, as one small transaction — no copy of the
+    warehouse, no taxonomy or cross-document rules (unchanged documents and stage versions give the
+    same rows). `items` are all skipped ones."""
+    summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems), unsupported=list(unsupported or []))
+    for item in items:
+        given_up = item.get("given_up")
+        summary.outcomes.append(Outcome(Path(item["path"]).name, "skipped", "error" if given_up else "ok",
+                                        error=given_up))
+    with backend(db).small_writer(wait=wait) as con:
+        _record_run(con, summary, started, len(items), sources)
     return summary
 
 
@@ -157,7 +219,7 @@ def _live_rows(db: str | Path, sql: str, params: list) -> list[tuple]:
         return []
     with warehouse.reader() as con:
         try:
-            return con.execute(sql, params).fetchall()
+            return (con.execute(sql, params) if params else con.execute(sql)).fetchall()
         except duckdb.CatalogException:
             return []
 

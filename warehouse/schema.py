@@ -365,6 +365,22 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def literal(value) -> str:
+    """A SQL literal for a str, int, datetime or None. For the few statements of a no-change run:
+    DuckDB's Python binding imports pandas (~1 s) the first time a statement has parameters."""
+    from datetime import datetime
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMP {_quote(value.isoformat(sep=' '))}"
+    return _quote(str(value))
+
+
 class SchemaMismatch(RuntimeError):
     pass
 
@@ -448,10 +464,15 @@ def create_schema(con: duckdb.DuckDBPyConnection, path: str = "warehouse", const
     con.execute("INSERT INTO warehouse_meta VALUES ('schema_digest', ?)", [digest])
 
 
+def is_current(con: duckdb.DuckDBPyConnection, constraints: bool = True) -> bool:
+    """Whether the warehouse already has this code's schema (create_schema would change nothing)."""
+    return schema_version(con) == SCHEMA_VERSION and _meta(con, "schema_digest") == _digest(constraints)
+
+
 def _digest(constraints: bool) -> str:
     return hashlib.sha256(repr((TABLES, VIEWS, constraints)).encode()).hexdigest()[:16]
 
 
 def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("SELECT value FROM warehouse_meta WHERE key = ?", [key]).fetchone()
+    row = con.execute(f"SELECT value FROM warehouse_meta WHERE key = {literal(key)}").fetchone()
     return row[0] if row else None
