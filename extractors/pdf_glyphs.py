@@ -85,44 +85,14 @@ class GlyphPage:
         self._edges = None
 
 
-def font_descents(pages) -> dict[str, float]:
-    """Descent per unit size of each font the pages' resources name, keyed by base name without
-    the subset tag, as pdfminer takes it: the descriptor's /Descent (0 when absent; the standard
-    14 fonts from their metrics), where pdfium would fall back to the font program's own.
-    `pages`: pdfminer `PDFPage`s (objects only, content streams untouched)."""
-    from pdfminer.fontmetrics import FONT_METRICS
-    from pdfminer.pdftypes import resolve1
-
-    out: dict[str, float] = {}
-    for page in pages:
-        fonts = resolve1((resolve1(page.resources) or {}).get("Font")) or {}
-        if not isinstance(fonts, dict):
-            continue
-        for spec in fonts.values():
-            spec = resolve1(spec)
-            if not isinstance(spec, dict):
-                continue
-            name = resolve1(spec.get("BaseFont"))
-            name = getattr(name, "name", name)
-            if not isinstance(name, str) or name.split("+")[-1] in out:
-                continue
-            desc = resolve1(spec.get("FontDescriptor"))
-            if desc is None and resolve1(spec.get("DescendantFonts")):
-                first = resolve1(resolve1(spec.get("DescendantFonts"))[0])
-                desc = resolve1(first.get("FontDescriptor")) if isinstance(first, dict) else None
-            if desc is None and name in FONT_METRICS:  # a standard 14 font
-                desc = FONT_METRICS[name][0]
-            try:
-                value = float(resolve1((desc or {}).get("Descent", 0)) or 0)
-            except (TypeError, ValueError):
-                value = 0.0
-            out[name.split("+")[-1]] = -abs(value) / 1000.0
-    return out
-
-
 def document_descents(path: Path) -> dict[str, float]:
-    """The fonts' descents (`font_descents`), read from the pages' objects as pdfminer reads them,
-    with every page's content streams inflated under the cap (`pdf_limits`) on the way: pdfium
+    """Descent per unit size of each font the document's pages and forms use, keyed by base name
+    without the subset tag, as pdfminer takes it: the descriptor's /Descent (0 when absent; the
+    standard 14 fonts from their metrics), where pdfium would fall back to the font program's own.
+
+    Read from the objects as pdfminer reads them (its content parser never runs), and on the way
+    every stream pdfium will inflate to read the text — the pages' and forms' content, embedded
+    font programs, Type 3 glyph procedures — is inflated under the cap (`pdf_limits`): pdfium
     inflates in C, unbounded, so a stream bomb must be refused before pdfium reads it. What
     pdfminer cannot read of the file's structure is left to pdfium (its reading stands)."""
     from fiscaldocs.extractors import pdf_limits
@@ -133,23 +103,100 @@ def document_descents(path: Path) -> dict[str, float]:
     from pdfminer.psexceptions import PSException
 
     pdf_limits.install()
-    out = []
+    walk = _ObjectWalk()
     try:
         with path.open("rb") as fh:
             for page in PDFPage.create_pages(PDFDocument(PDFParser(fh))):
                 for stream in page.contents:
-                    stream.get_data()
-                out.append(page)
-            return font_descents(out)
+                    walk.inflate(stream)
+                walk.resources(page.resources, 0)
     except LimitExceeded:
         raise
-    except (AttributeError, KeyError, TypeError, ValueError, PSException, zlib.error):
-        return {}
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, PSException, zlib.error, RecursionError):
+        pass
+    return walk.descents
+
+
+class _ObjectWalk:
+    """Resources (fonts, form XObjects and theirs), each object once."""
+
+    MAX_DEPTH = 8
+
+    def __init__(self):
+        self.descents: dict[str, float] = {}
+        self._seen: set[int] = set()
+
+    def _once(self, ref) -> bool:
+        objid = getattr(ref, "objid", None)
+        if objid is None:
+            return True
+        if objid in self._seen:
+            return False
+        self._seen.add(objid)
+        return True
+
+    def inflate(self, stream) -> None:
+        from pdfminer.pdftypes import PDFStream, resolve1
+
+        stream = resolve1(stream)
+        if isinstance(stream, PDFStream):
+            stream.get_data()  # kept decoded until the walk ends: a stream shared by pages is read once
+
+    def resources(self, resources, depth: int) -> None:
+        from pdfminer.pdftypes import PDFStream, resolve1
+
+        resources = resolve1(resources)
+        if not isinstance(resources, dict) or depth > self.MAX_DEPTH:
+            return
+        fonts = resolve1(resources.get("Font"))
+        for ref in (fonts.values() if isinstance(fonts, dict) else []):
+            if self._once(ref):
+                self.font(resolve1(ref), depth)
+        xobjects = resolve1(resources.get("XObject"))
+        for ref in (xobjects.values() if isinstance(xobjects, dict) else []):
+            if not self._once(ref):
+                continue
+            form = resolve1(ref)
+            if isinstance(form, PDFStream) and getattr(resolve1(form.get("Subtype")), "name", None) == "Form":
+                self.inflate(form)
+                self.resources(form.get("Resources"), depth + 1)
+
+    def font(self, spec, depth: int) -> None:
+        from pdfminer.fontmetrics import FONT_METRICS
+        from pdfminer.pdftypes import resolve1
+
+        if not isinstance(spec, dict):
+            return
+        desc = resolve1(spec.get("FontDescriptor"))
+        descendants = resolve1(spec.get("DescendantFonts"))
+        if desc is None and isinstance(descendants, list) and descendants:
+            first = resolve1(descendants[0])
+            desc = resolve1(first.get("FontDescriptor")) if isinstance(first, dict) else None
+        if isinstance(desc, dict):
+            for key in ("FontFile", "FontFile2", "FontFile3"):
+                if desc.get(key) is not None:
+                    self.inflate(desc[key])
+        procs = resolve1(spec.get("CharProcs"))  # a Type 3 font's glyphs are content streams
+        for proc in (procs.values() if isinstance(procs, dict) else []):
+            self.inflate(proc)
+        if spec.get("Resources") is not None:
+            self.resources(spec.get("Resources"), depth + 1)
+        name = resolve1(spec.get("BaseFont"))
+        name = getattr(name, "name", name)
+        if not isinstance(name, str) or name.split("+")[-1] in self.descents:
+            return
+        if desc is None and name in FONT_METRICS:  # a standard 14 font
+            desc = FONT_METRICS[name][0]
+        try:
+            value = float(resolve1((desc or {}).get("Descent", 0)) or 0)
+        except (TypeError, ValueError):
+            value = 0.0
+        self.descents[name.split("+")[-1]] = -abs(value) / 1000.0
 
 
 def read_page(page: pdfium.PdfPage, number: int, descents: dict[str, float] | None = None) -> GlyphPage:
-    """Characters and drawn objects of one (unrotated) page. `descents`: `font_descents`, where
-    a font's descent is found there rather than from pdfium."""
+    """Characters and drawn objects of one (unrotated) page. `descents`: `document_descents`,
+    where a font's descent is found there rather than from pdfium."""
     x0, y0, x1, y1 = page.get_mediabox()
     height = y1 - y0
     bbox = (x0, height - y1, x1, height - y0)  # pdfplumber's mediabox, flipped

@@ -105,6 +105,19 @@ def test_dedupe_keeps_reading_order():
     assert dedupe([a2, b, a]) == [b, a]  # of duplicates, the one further left and up is kept
 
 
+@pytest.mark.parametrize("make", ["pdf_stream_bomb", "pdf_form_bomb"])
+def test_stream_bombs_are_refused_before_pdfium_reads_them(tmp_path, monkeypatch, make):
+    """pdfium inflates in C without a cap: the page's content and the forms it draws are inflated
+    under FISCALDOCS_MAX_INFLATED_MB first (here 1 MB, the bombs 64 MiB)."""
+    from hostile import generate
+
+    monkeypatch.setenv("FISCALDOCS_MAX_INFLATED_MB", "1")
+    path = getattr(generate, make)(tmp_path / f"{make}.pdf", inflated=64 * 2**20)
+    doc = extract(path)
+    assert doc.error == (f"{path.name}: a compressed PDF stream inflates to more than the limit of 1 MB "
+                         "(raise it with FISCALDOCS_MAX_INFLATED_MB)")
+
+
 def _document(path, monkeypatch, reader: str):
     monkeypatch.setenv("FISCALDOCS_PDF_GLYPHS", reader)
     doc = extract(path)
