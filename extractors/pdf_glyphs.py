@@ -207,10 +207,11 @@ def read_page(page: pdfium.PdfPage, number: int, descents: dict[str, float] | No
     fonts = _Fonts(descents or {})
     textpage = page.get_textpage()
     try:
-        chars = _chars(textpage, height, fonts)
+        chars, read = _chars(textpage, height, fonts)
     finally:
         textpage.close()
-    chars = dedupe(chars + [_space(obj, m, height, fonts) for obj, m in drawn.blank_texts])
+    chars += [_space(obj, m, height, fonts) for obj, m in drawn.blank_texts(read)]
+    chars = dedupe(chars)
     return GlyphPage(number, bbox, chars, drawn.lines, drawn.rects, drawn.curves, drawn.images)
 
 
@@ -300,34 +301,47 @@ class _Fonts:
         return width
 
 
-def _chars(textpage: pdfium.PdfTextPage, height: float, fonts: _Fonts) -> list[dict]:
+# pdfium inserts spaces and line breaks between words and lines ("generated" characters): only
+# characters with these codes need asking whether they were.
+_MAYBE_GENERATED = frozenset({0x20, 0x0A, 0x0D})
+
+
+def _chars(textpage: pdfium.PdfTextPage, height: float, fonts: _Fonts) -> tuple[list[dict], set[int]]:
+    """The text page's characters, and the text objects they came from."""
     raw = _address(textpage.raw)
     ox, oy = ctypes.c_double(), ctypes.c_double()
     matrix = c.FS_MATRIX()
     size_out = ctypes.c_float()
+    # per text object (its glyphs share its font, size and matrix): font, name, descent,
+    # font size, horizontal and vertical scale, upright
+    objects: dict[int, tuple[int, str, float, float, float, float, bool]] = {}
     out = []
     for i in range(_text_count(raw)):
-        if _text_generated(raw, i) == 1:  # spaces and line breaks pdfium inserts itself
-            continue
         code = _text_unicode(raw, i)
+        if code in _MAYBE_GENERATED and _text_generated(raw, i) == 1:
+            continue
         obj = _text_object(raw, i)
-        font = _object_font(obj) or 0
-        name, descent = fonts.font(font)
+        known = objects.get(obj)
+        if known is None:
+            font = _object_font(obj) or 0
+            name, descent = fonts.font(font)
+            _text_matrix(raw, i, matrix)
+            _object_font_size(obj, size_out)
+            known = objects[obj] = (font, name, descent, size_out.value, abs(matrix.a),
+                                    abs(matrix.d) or (matrix.c ** 2 + matrix.d ** 2) ** 0.5,
+                                    abs(matrix.b) < 1e-9 and abs(matrix.c) < 1e-9 and matrix.a > 0)
+        font, name, descent, font_size, x_scale, y_scale, upright = known
         _text_origin(raw, i, ox, oy)
-        _text_matrix(raw, i, matrix)
-        _object_font_size(obj, size_out)
-        scale = abs(matrix.d) or (matrix.c ** 2 + matrix.d ** 2) ** 0.5
-        size = size_out.value * scale
+        size = font_size * y_scale
         left = ox.value
-        right = left + fonts.advance(font, code) * size_out.value * abs(matrix.a)
+        right = left + fonts.advance(font, code) * font_size * x_scale
         bottom_y = oy.value + descent * size
         top = height - (bottom_y + size)
         out.append({"text": "\ufffd" if code in _NO_UNICODE else chr(code), "x0": left, "x1": right,
                     "top": top, "bottom": height - bottom_y, "doctop": top, "width": right - left,
-                    "height": size, "size": size, "fontname": name,
-                    "upright": abs(matrix.b) < 1e-9 and abs(matrix.c) < 1e-9 and matrix.a > 0,
+                    "height": size, "size": size, "fontname": name, "upright": upright,
                     "object_type": "char"})
-    return out
+    return out, set(objects)
 
 
 def _space(obj: int, m: Matrix, height: float, fonts: _Fonts) -> dict:
@@ -352,37 +366,36 @@ def _space(obj: int, m: Matrix, height: float, fonts: _Fonts) -> dict:
 def dedupe(chars: list[dict], tolerance: float = 1) -> list[dict]:
     """pdfplumber's `dedupe_chars(tolerance)`: of glyphs with the same text, font and size within
     `tolerance` of each other (overprinted bold, a shadow), keep the first by position; kept glyphs
-    stay in reading order. pdfplumber's final `sorted(..., key=chars.index)` made it quadratic;
-    its clustering (`cluster_objects`: runs of sorted values no more than `tolerance` apart, first
-    by doctop, then by x0) is done here in one sort per group."""
-    groups: dict[tuple, list[int]] = {}
-    for i, ch in enumerate(chars):
-        groups.setdefault((ch["upright"], ch["text"], ch["fontname"], ch["size"]), []).append(i)
+    stay in reading order. pdfplumber's clustering (`cluster_objects`: runs of sorted values no
+    more than `tolerance` apart, by doctop, then by x0 inside each) done with one sort of the
+    page; its final `sorted(..., key=chars.index)` made it quadratic."""
+    keys = [(ch["upright"], ch["text"], ch["fontname"], ch["size"]) for ch in chars]
+    order = sorted(range(len(chars)), key=lambda i: (keys[i], chars[i]["doctop"], i))
     kept: list[int] = []
-    for members in groups.values():
-        if len(members) == 1:
-            kept.append(members[0])
+    run: list[int] = []
+    for i in order:
+        if run and keys[i] == keys[run[-1]] and chars[i]["doctop"] <= chars[run[-1]]["doctop"] + tolerance:
+            run.append(i)
             continue
-        for rows in _runs(members, chars, "doctop", tolerance):
-            for run in _runs(rows, chars, "x0", tolerance):
-                kept.append(min(run, key=lambda i: (chars[i]["doctop"], chars[i]["x0"], i)))
+        _keep_firsts(run, chars, tolerance, kept)
+        run = [i]
+    _keep_firsts(run, chars, tolerance, kept)
     kept.sort()
     return [chars[i] for i in kept]
 
 
-def _runs(members: list[int], chars: list[dict], key: str, tolerance: float) -> list[list[int]]:
-    """`members` (indices, in reading order) cut where sorted `key` values step by more than
-    `tolerance`; each run keeps reading order."""
-    ordered = sorted(members, key=lambda i: (chars[i][key], i))
-    runs: list[list[int]] = []
-    last = None
-    for i in ordered:
-        value = chars[i][key]
-        if last is None or value > last + tolerance:
-            runs.append([])
-        runs[-1].append(i)
-        last = value
-    return [sorted(run) for run in runs]
+def _keep_firsts(row: list[int], chars: list[dict], tolerance: float, kept: list[int]) -> None:
+    """Of one doctop run of same-looking glyphs, the first by position of each x0 run."""
+    if len(row) < 2:
+        kept.extend(row)
+        return
+    run: list[int] = []
+    for i in sorted(row, key=lambda i: (chars[i]["x0"], i)):
+        if run and chars[i]["x0"] > chars[run[-1]]["x0"] + tolerance:
+            kept.append(min(run, key=lambda k: (chars[k]["doctop"], chars[k]["x0"], k)))
+            run = []
+        run.append(i)
+    kept.append(min(run, key=lambda k: (chars[k]["doctop"], chars[k]["x0"], k)))
 
 
 # Drawn objects --------------------------------------------------------------------------------
@@ -415,7 +428,7 @@ class _Drawn:
         self.rects: list[dict] = []
         self.curves: list[dict] = []
         self.images: list[dict] = []
-        self.blank_texts: list[tuple[int, Matrix]] = []  # text objects without ink, placed
+        self.texts: list[tuple[int, Matrix | None]] = []  # text objects, with their form's matrix
         self._l, self._b, self._r, self._t = (ctypes.c_float() for _ in range(4))
         self._m = c.FS_MATRIX()
         self._x, self._y = ctypes.c_float(), ctypes.c_float()
@@ -434,12 +447,20 @@ class _Drawn:
         elif kind == _IMAGE:
             self._image(_mul(self._matrix(obj), parent))
         elif kind == _TEXT:
-            if _object_bounds(obj, self._l, self._b, self._r, self._t) and self._r.value - self._l.value < 1e-3:
-                self.blank_texts.append((obj, _mul(self._matrix(obj), parent)))
+            self.texts.append((obj, parent))
         elif kind == _FORM and depth < self.MAX_DEPTH:
             m = _mul(self._matrix(obj), parent)
             for i in range(_form_count(obj)):
                 self.visit(_form_object(obj, i), m, depth + 1)
+
+    def blank_texts(self, read: set[int]) -> list[tuple[int, Matrix]]:
+        """Text objects the text page did not read and that draw nothing, placed on the page."""
+        out = []
+        for obj, parent in self.texts:
+            if obj not in read and _object_bounds(obj, self._l, self._b, self._r, self._t) \
+                    and self._r.value - self._l.value < 1e-3:
+                out.append((obj, _mul(self._matrix(obj), parent)))
+        return out
 
     def _image(self, m: Matrix) -> None:
         corners = [(m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]) for x, y in

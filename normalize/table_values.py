@@ -8,6 +8,7 @@ its column's header ("金额（万元）", "比例(%)"). Classification-code col
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fiscaldocs.normalize.numbers import asciify, parse_number, plain
@@ -115,5 +116,6 @@ def _code_columns(grid: list[list[str]], numeric: dict) -> set[int]:
     return cols
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every cell above and left of every amount
 def _is_number(text: str) -> bool:
     return bool(_NUMERIC_CELL.match(asciify(text).strip()))

@@ -97,6 +97,21 @@ def test_overprinted_glyphs_are_kept_once(tmp_path):
     _same_page(f, 0)
 
 
+def test_dedupe_is_pdfplumbers_dedupe_chars():
+    """Crowded random glyphs (few texts, positions a tolerance apart or chained): the same glyphs
+    kept, in the same order, as pdfplumber's own dedupe_chars."""
+    import random
+
+    from pdfplumber.utils import dedupe_chars
+
+    rng = random.Random(14)
+    for _ in range(200):
+        chars = [{"text": rng.choice("ab"), "upright": True, "fontname": rng.choice("FG"), "size": 10.0,
+                  "doctop": rng.choice([0.0, 0.5, 0.9, 1.4, 2.6, 3.0]) + rng.random() * 0.2,
+                  "x0": rng.choice([0.0, 0.7, 1.5, 2.2, 5.0]) + rng.random() * 0.2} for _ in range(rng.randint(1, 30))]
+        assert [id(c) for c in dedupe(chars)] == [id(c) for c in dedupe_chars(chars, tolerance=1)]
+
+
 def test_dedupe_keeps_reading_order():
     a = {"text": "a", "upright": True, "fontname": "F", "size": 10.0, "doctop": 0.0, "x0": 20.0}
     b = {"text": "b", "upright": True, "fontname": "F", "size": 10.0, "doctop": 0.0, "x0": 10.0}
