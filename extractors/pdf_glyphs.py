@@ -1,5 +1,5 @@
 """PDF pages read by pdfium in one pass: characters, ruling lines, rectangles, curves and images,
-in pdfplumber's shapes and top-left coordinates, without pdfminer.
+in pdfplumber's shapes and top-left coordinates, without pdfminer's content parsing.
 
 pdfminer's parsing behind pdfplumber was most of the extraction time (and pdfplumber's
 `dedupe_chars` is quadratic); pdfium reads the same glyphs in C. A `GlyphPage` stands in for the
@@ -316,10 +316,19 @@ def _chars(textpage: pdfium.PdfTextPage, height: float, fonts: _Fonts) -> tuple[
     # font size, horizontal and vertical scale, upright
     objects: dict[int, tuple[int, str, float, float, float, float, bool]] = {}
     out = []
-    for i in range(_text_count(raw)):
+    count = _text_count(raw)
+    low = -1  # index of a low surrogate already joined to the character before it
+    for i in range(count):
+        if i == low:
+            continue
         code = _text_unicode(raw, i)
         if code in _MAYBE_GENERATED and _text_generated(raw, i) == 1:
             continue
+        if 0xD800 <= code <= 0xDFFF:  # pdfium counts UTF-16 units: a character beyond the BMP is two
+            following = _text_unicode(raw, i + 1) if i + 1 < count else 0
+            code = join_surrogates(code, following)
+            if code > 0xFFFF:
+                low = i + 1
         obj = _text_object(raw, i)
         known = objects.get(obj)
         if known is None:
@@ -342,6 +351,14 @@ def _chars(textpage: pdfium.PdfTextPage, height: float, fonts: _Fonts) -> tuple[
                     "height": size, "size": size, "fontname": name, "upright": upright,
                     "object_type": "char"})
     return out, set(objects)
+
+
+def join_surrogates(high: int, low: int) -> int:
+    """The code point of a UTF-16 surrogate pair; U+FFFD for a surrogate without its partner
+    (it could not be written as UTF-8)."""
+    if 0xD800 <= high <= 0xDBFF and 0xDC00 <= low <= 0xDFFF:
+        return 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+    return 0xFFFD
 
 
 def _space(obj: int, m: Matrix, height: float, fonts: _Fonts) -> dict:

@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 from conftest import REALDOCS, SAMPLES
 from fiscaldocs.extractors import extract
-from fiscaldocs.extractors.pdf_glyphs import dedupe, document_descents, read_page
+from fiscaldocs.extractors.pdf_glyphs import dedupe, document_descents, join_surrogates, read_page
 
 canvas = pytest.importorskip("reportlab.pdfgen.canvas")
 
@@ -110,6 +110,13 @@ def test_dedupe_is_pdfplumbers_dedupe_chars():
                   "doctop": rng.choice([0.0, 0.5, 0.9, 1.4, 2.6, 3.0]) + rng.random() * 0.2,
                   "x0": rng.choice([0.0, 0.7, 1.5, 2.2, 5.0]) + rng.random() * 0.2} for _ in range(rng.randint(1, 30))]
         assert [id(c) for c in dedupe(chars)] == [id(c) for c in dedupe_chars(chars, tolerance=1)]
+
+
+def test_characters_beyond_the_bmp_are_one_character():
+    """𠀀 (U+20000, CJK Extension B) is the pair D840 DC00 in UTF-16, as pdfium counts characters."""
+    assert chr(join_surrogates(0xD840, 0xDC00)) == "\U00020000"
+    assert join_surrogates(0xD840, 0x4E00) == 0xFFFD  # a high surrogate alone
+    assert join_surrogates(0xDC00, 0xDC00) == 0xFFFD  # a low one alone
 
 
 def test_dedupe_keeps_reading_order():
