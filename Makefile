@@ -28,6 +28,7 @@ wheel-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/pdf_speed.py --cpu
 
 # Regenerates the committed sample corpus (needs LibreOffice and CJK fonts; never run in CI).
 samples: $(STAMP)

@@ -4,14 +4,18 @@ and for tables printed without rules. Produces the `Document` body (blocks and t
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pdfplumber
+import pypdfium2 as pdfium
 from fiscaldocs.extractors import pdf_limits
 from fiscaldocs.extractors.captions import CaptionLine, find_caption
 from fiscaldocs.extractors.limits import check_pages
 from fiscaldocs.extractors.ocr import INSTALL_HINT, mark_cells, read_scanned_page, scanned_tables
 from fiscaldocs.extractors.pdf_continuation import PageTable, join_continued
+from fiscaldocs.extractors.pdf_glyphs import document_descents, read_page, use_pdfium
 from fiscaldocs.extractors.pdf_grid import FilledTable, fill_grid, tidy
 from fiscaldocs.extractors.pdf_layout import (
     TABLE_BREAK,
@@ -48,17 +52,14 @@ RUNNING_TITLE_ZONE = 0.1
 
 def extract_pdf_body(path: Path, doc: Document) -> None:
     pdf_limits.install()
-    check_pages(_declared_page_count(path))  # before pdfplumber builds every page (its close() does)
-    with pdfplumber.open(path) as pdf:
-        doc.meta.page_count = len(pdf.pages)
-        check_pages(doc.meta.page_count)
-        doc.meta.producer = (pdf.metadata or {}).get("Producer") or (pdf.metadata or {}).get("Creator")
+    with _pages(path) as (count, producer, pages):
+        doc.meta.page_count = count
+        doc.meta.producer = producer
         pages_lines: list[list[Line]] = []
         pages_tables: list[list[PageTable]] = []
         ink = 0
         unread: list[int] = []  # pages that need OCR, when the OCR extra is missing
-        for number, raw_page in enumerate(pdf.pages, start=1):
-            page = raw_page.dedupe_chars(tolerance=1)
+        for number, page in enumerate(pages, start=1):
             chars = page.chars
             scanned = None
             if not text_layer(page, chars).usable:  # the one OCR hook: read the page image instead
@@ -83,7 +84,6 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
             pages_lines.append(lines)
             pages_tables.append(tables)
             page.flush_cache()
-            raw_page.flush_cache()
     if ink < 10 * max(1, doc.meta.page_count or 1) and doc.meta.page_count:
         doc.status = Status.NEEDS_OCR
         doc.error = (f"{path.name}: no text layer ({ink} characters on {doc.meta.page_count} pages); OCR needed"
@@ -98,6 +98,54 @@ def extract_pdf_body(path: Path, doc: Document) -> None:
     blocks = lines_to_blocks(flow, margins)
     tables = join_continued(positioned, _body_bottoms(pages_lines, pages_tables))
     _assign_order(doc, blocks, tables)
+
+
+@contextmanager
+def _pages(path: Path) -> Iterator[tuple[int, str | None, Iterator]]:
+    """(page count, producer, pages): each page read by pdfium (`pdf_glyphs`) into a page object
+    the layout and table code reads like a pdfplumber page; pages with /Rotate, or all pages when
+    FISCALDOCS_PDF_GLYPHS=pdfplumber, are pdfplumber's own (de-duplicated) pages."""
+    if not use_pdfium():
+        check_pages(_declared_page_count(path))  # before pdfplumber builds every page (its close() does)
+        with pdfplumber.open(path) as pdf:
+            check_pages(len(pdf.pages))
+            meta = pdf.metadata or {}
+            yield len(pdf.pages), meta.get("Producer") or meta.get("Creator"), _plumber_pages(pdf.pages)
+        return
+    pdf = pdfium.PdfDocument(path)
+    plumber = None
+    try:
+        count = len(pdf)
+        check_pages(count)
+        descents = document_descents(path)  # pdfminer's object layer only: fonts, inflation cap
+        meta = pdf.get_metadata_dict(skip_empty=True)
+
+        def pages() -> Iterator:
+            nonlocal plumber
+            for index in range(count):
+                page = pdf[index]
+                try:
+                    if page.get_rotation() % 360 == 0:
+                        yield read_page(page, index + 1, descents)
+                        continue
+                    if plumber is None:
+                        plumber = pdfplumber.open(path)
+                    yield from _plumber_pages([plumber.pages[index]])
+                finally:
+                    page.close()
+
+        yield count, meta.get("Producer") or meta.get("Creator"), pages()
+    finally:
+        if plumber is not None:
+            plumber.close()
+        pdf.close()
+
+
+def _plumber_pages(pages) -> Iterator:
+    for raw_page in pages:
+        page = raw_page.dedupe_chars(tolerance=1)
+        yield page
+        raw_page.flush_cache()
 
 
 def _declared_page_count(path: Path) -> int | None:

@@ -11,6 +11,7 @@ nothing drawn but rules) has nothing to read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # A page whose images cover this share of it and that has fewer inked characters than
@@ -45,6 +46,10 @@ class TextLayer:
         return f"{self.garbage} of {self.chars} characters unreadable"
 
 
+# Any character is_garbage refuses (tab, newline and carriage return are not).
+_GARBAGE_CHAR = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def is_garbage(text: str) -> bool:
     if text.startswith("(cid:"):
         return True
@@ -55,9 +60,12 @@ def is_garbage(text: str) -> bool:
 def text_layer(page, chars: list[dict]) -> TextLayer:
     """Measure a pdfplumber page (`chars`: its de-duplicated characters)."""
     inked = [c["text"] for c in chars if c["text"].strip()]
+    joined = "".join(inked)
+    garbage = (sum(1 for t in inked if is_garbage(t))  # one scan first: most pages have none
+               if "(cid:" in joined or _GARBAGE_CHAR.search(joined) else 0)
     area = float(page.width) * float(page.height) or 1.0
     covered = sum(max(0.0, min(float(i["x1"]), float(page.width)) - max(float(i["x0"]), 0.0))
                   * max(0.0, min(float(i["bottom"]), float(page.height)) - max(float(i["top"]), 0.0))
                   for i in page.images)
-    return TextLayer(chars=len(inked), garbage=sum(1 for t in inked if is_garbage(t)),
+    return TextLayer(chars=len(inked), garbage=garbage,
                      image_cover=min(1.0, covered / area), drawn=bool(page.images or page.curves))

@@ -8,6 +8,7 @@ its column's header ("金额（万元）", "比例(%)"). Classification-code col
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fiscaldocs.normalize.numbers import asciify, parse_number, plain
@@ -23,6 +24,7 @@ _CODE_HEADER = re.compile(r"^(?:类|款|项|科目编码|功能分类科目编�
 
 def table_values(table: Table) -> list[CellValue]:
     grid = covering_text(table)
+    printed = table.rows()  # once: rows() rebuilds the grid
     numeric = {(c.row, c.col): m for c in table.cells if (m := _NUMERIC_CELL.match(asciify(c.text).strip()))}
     numeric_rows = {r for r, _ in numeric}
     code_cols = _code_columns(grid, numeric)
@@ -36,7 +38,7 @@ def table_values(table: Table) -> list[CellValue]:
         value = m.group("num").replace(",", "")
         spec = lookup(unit) if unit else None
         out.append(CellValue(
-            row=row, col=col, text=table.rows()[row][col], value=value, unit=unit, unit_source=source,
+            row=row, col=col, text=printed[row][col], value=value, unit=unit, unit_source=source,
             value_normalized=plain(parse_number(value) * spec.factor) if spec else None,
             unit_normalized=spec.normalized if spec else None,
         ))
@@ -114,5 +116,6 @@ def _code_columns(grid: list[list[str]], numeric: dict) -> set[int]:
     return cols
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every cell above and left of every amount
 def _is_number(text: str) -> bool:
     return bool(_NUMERIC_CELL.match(asciify(text).strip()))

@@ -81,6 +81,27 @@ def pdf_stream_bomb(path: Path, inflated: int = GiB) -> Path:
     return path
 
 
+def pdf_form_bomb(path: Path, inflated: int = GiB) -> Path:
+    """One page drawing a form XObject whose content stream is a little text, then `inflated`
+    bytes of spaces (the page's own content stream is tiny)."""
+    head, tail = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n", b"\n"
+    raw, adler, _size = _bomb(head, inflated, tail, zlib.adler32)
+    stream = b"\x78\xda" + raw + struct.pack(">I", adler)
+    content = b"q /X0 Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /X0 6 0 R >> >> "
+        b"/Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        _FONT,
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    path.write_bytes(_pdf(objects))
+    return path
+
+
 def many_pages_pdf(path: Path, pages: int = 5000) -> Path:
     """`pages` pages sharing one small content stream."""
     content = b"BT /F1 12 Tf 72 720 Td (page) Tj ET"
