@@ -178,7 +178,9 @@ def stage_stand_ins(folder: Path, real: Path, processed: Path, counties: list, c
     """For every file of `folder`, a staged result (`processed/<sha256>.<versions>.none.json`, where
     the flow looks before extracting) made from the real result of the same template's copy in
     `real`: its sha256, file name, region names and code and fact ids rewritten; its amounts, tables
-    and checks are that copy's. The flow then loads it as it loads any staged document."""
+    and checks are that copy's. The flow then loads it as it loads any staged document. A file whose
+    template has no real result (a --real too small to hold every template) is left unstaged: the
+    flow extracts it. Returns the number staged."""
     first: dict[str, tuple[Path, Path]] = {}
     for f in sorted(real.iterdir()):
         template = f.name.split("_", 1)[1]
@@ -188,6 +190,8 @@ def stage_stand_ins(folder: Path, real: Path, processed: Path, counties: list, c
     count = 0
     for f in sorted(folder.iterdir()):
         index, template = f.name.split("_", 1)
+        if template not in first:  # no real result of this template (a small --real): extracted for real
+            continue
         src, staged = first[template]
         sha_src, sha = staged.name.split(".", 1)[0], sha256_of(f)
         text = staged.read_text(encoding="utf-8").replace(sha_src, sha).replace(src.name, f.name)
