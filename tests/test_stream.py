@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -173,9 +174,8 @@ print("EXIT", code, "IMPORTED", ",".join(heavy) or "-")
 """
 
 
-@pytest.fixture
-def loaded_folder(tmp_path, staged_samples):
-    """Two sample documents in a folder, loaded into a warehouse file (as a first night would)."""
+def _two_samples_in_a_folder(tmp_path, staged_samples) -> tuple[Path, list[dict]]:
+    """Two staged sample documents copied into tmp_path/docs, with their writer items."""
     docs = tmp_path / "docs"
     docs.mkdir()
     items = []
@@ -183,6 +183,13 @@ def loaded_folder(tmp_path, staged_samples):
         target = docs / os.path.basename(item["path"])
         shutil.copyfile(item["path"], target)
         items.append({**item, "path": str(target)})
+    return docs, items
+
+
+@pytest.fixture
+def loaded_folder(tmp_path, staged_samples):
+    """Two sample documents in a folder, loaded into a warehouse file (as a first night would)."""
+    docs, items = _two_samples_in_a_folder(tmp_path, staged_samples)
     db = tmp_path / "w.duckdb"
     write_run(str(db), items, [], str(docs), NOW)
     for f in docs.iterdir():
@@ -256,13 +263,7 @@ def test_a_rerun_with_a_live_reader_copies_instead_of_writing_under_it(loaded_fo
 def test_a_no_change_run_records_only_its_row_on_each_backend(kind, tmp_path, staged_samples):
     from fiscaldocs.flows.changes import quiet_run
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    items = []
-    for item in staged_samples[:2]:
-        target = docs / os.path.basename(item["path"])
-        shutil.copyfile(item["path"], target)
-        items.append({**item, "path": str(target)})
+    docs, items = _two_samples_in_a_folder(tmp_path, staged_samples)
     db = fresh_warehouse(kind, tmp_path)
     write_run(db, items, [], str(docs), NOW)
     before = _rows(db)

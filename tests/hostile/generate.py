@@ -64,11 +64,16 @@ def _pdf(objects: list[bytes]) -> bytes:
 _FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 
 
-def pdf_stream_bomb(path: Path, inflated: int = GiB) -> Path:
-    """One page whose content stream is a little text, then `inflated` bytes of spaces."""
+def _text_then_spaces(inflated: int) -> bytes:
+    """A zlib stream (header, deflate, adler32) of a little text, then `inflated` bytes of spaces."""
     head, tail = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n", b"\n"
     raw, adler, _size = _bomb(head, inflated, tail, zlib.adler32)
-    stream = b"\x78\xda" + raw + struct.pack(">I", adler)  # zlib: header, deflate, adler32
+    return b"\x78\xda" + raw + struct.pack(">I", adler)
+
+
+def pdf_stream_bomb(path: Path, inflated: int = GiB) -> Path:
+    """One page whose content stream is a little text, then `inflated` bytes of spaces."""
+    stream = _text_then_spaces(inflated)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -84,9 +89,7 @@ def pdf_stream_bomb(path: Path, inflated: int = GiB) -> Path:
 def pdf_form_bomb(path: Path, inflated: int = GiB) -> Path:
     """One page drawing a form XObject whose content stream is a little text, then `inflated`
     bytes of spaces (the page's own content stream is tiny)."""
-    head, tail = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n", b"\n"
-    raw, adler, _size = _bomb(head, inflated, tail, zlib.adler32)
-    stream = b"\x78\xda" + raw + struct.pack(">I", adler)
+    stream = _text_then_spaces(inflated)
     content = b"q /X0 Do Q"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
