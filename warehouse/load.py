@@ -1,7 +1,8 @@
 """Idempotent load of processed documents: the warehouse is a sink.
 
 Every per-document stage (extraction, normalization, facts, audit) has already run when a
-`Processed` document reaches here; loading only writes its rows. A document's rows are replaced in
+`Processed` document reaches here; loading only writes its rows (made by `rows.py`, usually in the
+worker that processed it and staged beside the processed file). A document's rows are replaced in
 one transaction: a reload changes nothing, a failure never leaves a partial document, and a source
 whose content changed (same path or URL, new sha256) has its old document's rows replaced.
 """
