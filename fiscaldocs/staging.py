@@ -123,7 +123,8 @@ def stage_rows(processed_file: Path, processed: Processed) -> Path:
     target = rows_path(processed_file)
     # Plain JSON values already: dumped as they are (codec's generic walk would cost ~40 ms a document).
     tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(document_rows(processed), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as out:  # streamed: no second copy of a large document as one string
+        json.dump(document_rows(processed), out, ensure_ascii=False, separators=(",", ":"))
     tmp.replace(target)  # atomically: the writer sees the whole file or none
     for older in target.parent.glob(f"{processed_file.name.removesuffix('.json')}.rows.*.json"):
         if older != target:
