@@ -2,8 +2,11 @@
 
 Two levels under the work folder:
 - `extracted/<sha256>.<extract>.json`: the extracted Document (the expensive stage);
-- `processed/<sha256>.<extract>.<normalize>.<audit>.<hints>.json`: the `Processed` document the
-  warehouse writes (normalized Document, cell values, facts, indicators, checks).
+- `processed/<sha256>.<extract>.<normalize>.<audit>.<hints>.json`: the `Processed` document
+  (normalized Document, cell values, facts, indicators, checks);
+- beside it, `….rows.<rows digest>.json`: the warehouse rows made of it (warehouse/rows.py), which
+  the writer inserts as they are: parsing plain JSON costs a fraction of decoding the dataclasses.
+  Named by the digest of the code that makes them, so rows made by other code are never loaded.
 A change to normalization or the audit rules reuses the staged extraction; only a change to
 extraction extracts again. Tasks pass the paths, not documents. Older versions' files of the same
 document are removed when a new one is written, so the folder does not grow with upgrades.
@@ -13,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from fiscaldocs.codec import read_json, write_json
+from fiscaldocs.codec import StagingFormatError, read_json, write_json
 from fiscaldocs.extractors.limits import LimitExceeded, is_limit_error
 from fiscaldocs.model import Document, DocumentMeta, Processed, Status
 from fiscaldocs.versions import StageVersions, current
@@ -39,6 +44,14 @@ def processed_path(workdir: Path, sha256: str, versions: StageVersions, hints: d
     return Path(workdir) / "processed" / f"{sha256}.{versions.key()}.{hints_digest(hints)}.json"
 
 
+def rows_path(processed: str | Path) -> Path:
+    """The staged warehouse rows of a processed file, as the running code makes them."""
+    from fiscaldocs.versions import rows_digest
+
+    processed = Path(processed)
+    return processed.with_name(f"{processed.name.removesuffix('.json')}.rows.{rows_digest()}.json")
+
+
 def hints_digest(hints: dict | None) -> str:
     if not hints:
         return "none"
@@ -54,6 +67,8 @@ def run_stages(path: str, sha256: str, workdir: str, hints: dict | None = None) 
     versions = current()
     target = processed_path(Path(workdir), sha256, versions, hints)
     if target.exists():
+        if not rows_path(target).exists():  # staged by an older version, or rows made by other code
+            stage_rows(target, read_processed(target))
         return StageReport(str(target))
     ran = []
     extracted_file = extracted_path(Path(workdir), sha256, versions)
@@ -68,6 +83,7 @@ def run_stages(path: str, sha256: str, workdir: str, hints: dict | None = None) 
     processed = finish(doc, hints)
     processed.stages_run = [*ran, "normalize", "audit"]
     _write_replacing_older(target, processed)
+    stage_rows(target, processed)
     return StageReport(str(target), processed.stages_run)
 
 
@@ -100,6 +116,36 @@ def read_processed(path: str | Path) -> Processed:
     return read_json(Path(path), Processed)
 
 
+def stage_rows(processed_file: Path, processed: Processed) -> Path:
+    """Stage the warehouse rows of a processed document beside its file (other rows of it removed)."""
+    from fiscaldocs.warehouse.rows import document_rows
+
+    target = rows_path(processed_file)
+    # Plain JSON values already: dumped as they are (codec's generic walk would cost ~40 ms a document).
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:  # streamed: no second copy of a large document as one string
+        json.dump(document_rows(processed), out, ensure_ascii=False, separators=(",", ":"))
+    tmp.replace(target)  # atomically: the writer sees the whole file or none
+    for older in target.parent.glob(f"{processed_file.name.removesuffix('.json')}.rows.*.json"):
+        if older != target:
+            older.unlink(missing_ok=True)
+    return target
+
+
+def read_rows(processed_file: str | Path) -> dict:
+    """The writer's view of a staged document: its rows, read from the rows file (made from the
+    processed file when there is none: staged by an older version, or by other row code)."""
+    target = rows_path(processed_file)
+    try:
+        return json.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        from fiscaldocs.warehouse.rows import document_rows
+
+        return document_rows(read_processed(processed_file))
+    except json.JSONDecodeError as exc:
+        raise StagingFormatError(f"{target}: not staged warehouse rows ({exc})") from exc
+
+
 def failed_processing(path: str, sha256: str, reason: str, versions: dict[str, str] | None = None) -> Processed:
     """A document whose stages could not run at all (its worker died, a limit, retries spent): an
     error row that names the file and the reason (`versions`: the stage versions that gave up)."""
@@ -112,6 +158,7 @@ def failed_processing(path: str, sha256: str, reason: str, versions: dict[str, s
 def _write_replacing_older(target: Path, obj: object) -> None:
     write_json(target, obj)
     sha = target.name.split(".", 1)[0]
+    own_rows = f"{target.name.removesuffix('.json')}.rows."
     for older in target.parent.glob(f"{sha}.*.json"):
-        if older != target:
+        if older != target and not older.name.startswith(own_rows):
             older.unlink(missing_ok=True)

@@ -27,6 +27,9 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "normalize": (("fiscaldocs.normalize",), (), ("cn2an", "cpca-new")),
     "audit": (("fiscaldocs.audit",), (), ()),
 }
+# The warehouse rows a worker makes of a processed document (fiscaldocs.warehouse.rows) and stages
+# beside it: (package, its files) the rows depend on beyond the processed document itself.
+ROWS_FILES = (("fiscaldocs.warehouse", ("rows.py", "schema.py")), ("fiscaldocs", ("table_report.py", "model.py")))
 # What a stage's output is made of: code and data, not caches or notes.
 _SOURCE_SUFFIXES = {".py", ".csv", ".toml", ".json", ".tsv"}
 
@@ -60,6 +63,18 @@ def stage_digest(stage: str) -> str:
         h.update(name.encode() + b"\0" + (fiscaldocs_dir / name).read_bytes() + b"\0")
     for dist in libraries:
         h.update(f"{dist}=={_dist_version(dist)}\0".encode())
+    return h.hexdigest()[:12]
+
+
+@cache
+def rows_digest() -> str:
+    """12 hex digits of sha256 over the code that makes a document's warehouse rows and the schema
+    they fill: staged rows are named by it, so rows made by other code are never loaded."""
+    h = hashlib.sha256(b"rows")
+    for package, names in ROWS_FILES:
+        root = _package_dir(package)
+        for name in names:
+            h.update(f"{package}/{name}".encode() + b"\0" + (root / name).read_bytes() + b"\0")
     return h.hexdigest()[:12]
 
 

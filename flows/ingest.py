@@ -34,7 +34,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from fiscaldocs.sources import Input, read_sources_file, unsupported_files
 from fiscaldocs.staging import NOT_RETRIED, hints_digest, stage_job
-from fiscaldocs.versions import current
+from fiscaldocs.versions import current, rows_digest
 from fiscaldocs.workers import WorkerDied, WorkerPool, WorkerTimedOut
 
 DEFAULT_DB = "warehouse.duckdb"
@@ -78,10 +78,12 @@ def _run_in_worker(path: str, sha256: str, workdir: str, hints: dict) -> dict:
 
 
 def _processing_key(context, parameters) -> str:
-    """Same content, same stage versions, same hints, same staging folder, same limits: same result."""
+    """Same content, same stage versions, same hints, same staging folder, same limits, same row
+    code (the worker stages the warehouse rows too): same result."""
     workdir = hashlib.sha256(os.path.abspath(parameters["workdir"]).encode()).hexdigest()[:12]
     lim = hashlib.sha256(repr(limits()).encode()).hexdigest()[:8]
-    return (f"process-{parameters['sha256']}-{current().key()}-{hints_digest(parameters['hints'])}-{workdir}-{lim}")
+    return (f"process-{parameters['sha256']}-{current().key()}-{hints_digest(parameters['hints'])}-{workdir}-{lim}"
+            f"-{rows_digest()}")
 
 
 @task(retries=2, retry_delay_seconds=[1, 5], cache_key_fn=_processing_key, persist_result=True,

@@ -76,8 +76,11 @@ def test_cluster_ingest_writes_the_same_rows_as_a_local_one(cluster, corpus, loc
     assert sorted((o["file"], o["action"], o["status"]) for o in result["outcomes"]) == \
         sorted((name, "new", "ok") for name in FILES)
     assert _rows(db) == local_rows
-    # the workers staged every document where the writer reads it
-    assert len(list((work / "processed").glob("*.json"))) == len(FILES)
+    # the workers staged every document, and its warehouse rows, where the writer reads them
+    from fiscaldocs.staging import rows_path
+
+    staged = [p for p in (work / "processed").glob("*.json") if ".rows." not in p.name]
+    assert len(staged) == len(FILES) and all(rows_path(p).exists() for p in staged)
     # an unchanged rerun on the cluster skips everything, and the rows stay as they were
     again = ingest_flow(inputs=[str(corpus)], db=str(db), workdir=str(work), cluster=cluster.scheduler_address)
     assert [o["action"] for o in again["outcomes"]] == ["skipped"] * len(FILES)

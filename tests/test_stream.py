@@ -5,6 +5,7 @@ changed file, and a no-change rerun from the command line loads nothing and neve
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import SAMPLES
 from fiscaldocs.warehouse.backends import read_only
 from fiscaldocs.warehouse.runs import write_run
 from lake import BACKENDS, fresh_warehouse
@@ -288,3 +290,74 @@ def test_bulk_insert_keeps_large_amounts_after_many_small_ones():
     _many(con, "t", rows)
     assert con.execute("SELECT amount FROM t WHERE id >= 1999 ORDER BY id").fetchall() == [
         (Decimal("1.25"),), (Decimal("123456789.1234"),), (None,), (Decimal("1000"),)]
+
+
+def test_the_writer_loads_the_rows_workers_staged_and_they_are_the_processed_documents_rows(tmp_path, staged_samples,
+                                                                                            monkeypatch):
+    """Workers stage each document's rows beside its processed file; the writer inserts them as they
+    are (no dataclass decoding), and they give exactly the rows made from the `Processed` documents."""
+    from fiscaldocs.warehouse.rows import document_rows
+
+    import fiscaldocs.staging as staging
+
+    assert all(staging.rows_path(i["staged"]).exists() for i in staged_samples)
+    from_rows = fresh_warehouse("file", tmp_path / "rows")
+    write_run(from_rows, staged_samples, [], "samples", NOW)
+    read = []
+    monkeypatch.setattr(staging, "read_rows", lambda p: read.append(p) or document_rows(staging.read_processed(p)))
+    from_processed = fresh_warehouse("file", tmp_path / "processed")
+    write_run(from_processed, staged_samples, [], "samples", NOW)
+    assert len(read) == len(staged_samples)  # the second run did go through the processed documents
+    assert _rows(from_rows) == _rows(from_processed)
+    # Exact money through the staged text: 赫山区 2021 支出决算 total as printed, 7919.57 万元.
+    with read_only(from_rows) as con:
+        assert con.execute("SELECT count(*) FROM facts WHERE amount_yuan = 79195700 AND doc_id = ?",
+                           [sha256_file(next(i["path"] for i in staged_samples
+                                             if i["path"].endswith("heshan_2021_final_accounts.pdf")))]).fetchone()[0]
+
+
+def test_rows_staged_by_other_row_code_are_never_loaded(tmp_path, monkeypatch):
+    """The rows file is named by a digest of the code that makes rows: after a change to it, the
+    old file is ignored (the writer makes the rows from the processed file) and the next staging
+    replaces it."""
+    from fiscaldocs.warehouse.rows import document_rows
+
+    import fiscaldocs.staging as staging
+    from fiscaldocs import versions
+
+    docx = SAMPLES / "heshan_2021_final_accounts.docx"
+    sha = sha256_file(docx)
+    staged = staging.process_to_file(str(docx), sha, str(tmp_path))
+    old = staging.rows_path(staged)
+    stale = json.loads(old.read_text(encoding="utf-8"))
+    stale["tables"]["facts"] = []  # what other row code might have made
+    old.write_text(json.dumps(stale), encoding="utf-8")
+    monkeypatch.setattr(versions, "rows_digest", lambda: "0123456789ab")
+    assert staging.rows_path(staged) != old and not staging.rows_path(staged).exists()
+    assert staging.read_rows(staged) == json.loads(json.dumps(document_rows(staging.read_processed(staged))))
+    assert staging.read_rows(staged)["tables"]["facts"]
+    staging.process_to_file(str(docx), sha, str(tmp_path))  # staged again: the rows of this code
+    assert staging.rows_path(staged).exists() and not old.exists()
+
+
+def test_the_rows_digest_changes_with_the_row_code(tmp_path, monkeypatch):
+    from fiscaldocs import versions
+
+    copy = tmp_path / "warehouse"
+    shutil.copytree(versions._package_dir("fiscaldocs.warehouse"), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    real = versions._package_dir
+    monkeypatch.setattr(versions, "_package_dir", lambda name: copy if name == "fiscaldocs.warehouse" else real(name))
+    versions.rows_digest.cache_clear()
+    before = versions.rows_digest()
+    (copy / "rows.py").write_text((copy / "rows.py").read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    versions.rows_digest.cache_clear()
+    after = versions.rows_digest()
+    versions.rows_digest.cache_clear()
+    assert after != before
+
+
+def test_workers_import_the_row_code_without_duckdb():
+    out = subprocess.run([sys.executable, "-c", "import sys, fiscaldocs.warehouse.rows, fiscaldocs.staging; "
+                          "print('duckdb' in sys.modules)"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+

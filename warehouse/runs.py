@@ -17,13 +17,14 @@ from fiscaldocs.warehouse.backends import backend
 from fiscaldocs.warehouse.load import (
     Source,
     insert_checks,
-    load_documents,
+    load_rows,
     loaded_versions,
     replace_categories,
 )
+from fiscaldocs.warehouse.rows import document_rows
 from fiscaldocs.warehouse.schema import literal
 
-from fiscaldocs.model import Check, Processed, Status
+from fiscaldocs.model import Check
 
 
 @dataclass
@@ -88,7 +89,7 @@ def loaded_documents(db: str | Path) -> dict[str, dict[str, str]]:
 
 
 # Documents written per batch (one INSERT per table each): big enough that statements are few, small
-# enough that the writer keeps pace with extraction and holds only a few Processed documents at once.
+# enough that the writer keeps pace with extraction and holds only a few documents' rows at once.
 BATCH_DOCUMENTS = 32
 
 
@@ -124,14 +125,14 @@ def write_run(db: str | Path, items: Iterable[dict], problems: list[str], source
 
 
 class _BatchWriter:
-    """Documents gathered into batches and loaded with `load_documents`; outcomes keep input order."""
+    """Documents' staged rows gathered into batches and loaded with `load_rows`; outcomes keep input order."""
 
     def __init__(self, con, in_transaction: bool, summary: RunSummary, progress: Callable[[str], None], size: int):
         self.con, self.in_transaction, self.summary, self.progress, self.size = con, in_transaction, summary, progress, size
-        self.pending: list[tuple[Processed, Source, Outcome, int]] = []
+        self.pending: list[tuple[dict, Source, Outcome, int]] = []
 
     def add(self, item: dict, i: int) -> None:
-        from fiscaldocs.staging import failed_processing, read_processed  # (not on a no-change night: heavy)
+        from fiscaldocs.staging import failed_processing, read_rows  # (not on a no-change night: heavy)
 
         source = Source(path=item["path"], url=item.get("url"))
         name = Path(item["path"]).name
@@ -139,30 +140,30 @@ class _BatchWriter:
             given_up = item.get("given_up")
             self.summary.outcomes.append(Outcome(name, "skipped", "error" if given_up else "ok", error=given_up))
             return
-        processed = (read_processed(item["staged"]) if item.get("staged")
-                     else failed_processing(item["path"], item["sha256"], item.get("error") or "not processed",
-                                            item.get("versions")))
-        doc = processed.document
-        doc_id = doc.meta.sha256
-        if any(p.document.meta.sha256 == doc_id or s.key == source.key for p, s, _, _ in self.pending):
+        rows = (read_rows(item["staged"]) if item.get("staged")
+                else document_rows(failed_processing(item["path"], item["sha256"], item.get("error") or "not processed",
+                                                     item.get("versions"))))
+        head = rows["header"]
+        doc_id = head["doc_id"]
+        if any(r["header"]["doc_id"] == doc_id or s.key == source.key for r, s, _, _ in self.pending):
             self.flush()  # a repeat sees its first occurrence loaded, as document by document
-        if doc.status is Status.OK and loaded_versions(self.con, doc_id) == processed.versions \
+        if head["status"] == "ok" and loaded_versions(self.con, doc_id) == head["versions"] \
                 and _same_source(self.con, doc_id, source):
             self.summary.outcomes.append(Outcome(name, "skipped", "ok"))
             return
-        outcome = Outcome(name, "failed", str(doc.status), len(doc.tables), len(doc.claims), len(processed.facts),
-                          doc.error, ",".join(item.get("stages") or []))
+        outcome = Outcome(name, "failed", head["status"], head["tables"], head["claims"], head["facts"],
+                          head["error"], ",".join(item.get("stages") or []))
         self.summary.outcomes.append(outcome)  # its action is known once its batch is written
-        self.pending.append((processed, source, outcome, i))
+        self.pending.append((rows, source, outcome, i))
         if len(self.pending) >= self.size:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
-        actions = load_documents(self.con, [(p, s) for p, s, _, _ in self.pending], self.in_transaction)
-        for (processed, _, outcome, i), action in zip(self.pending, actions, strict=True):
-            if processed.document.status is Status.OK:
+        actions = load_rows(self.con, [(r, s) for r, s, _, _ in self.pending], self.in_transaction)
+        for (rows, _, outcome, i), action in zip(self.pending, actions, strict=True):
+            if rows["header"]["status"] == "ok":
                 outcome.action = action
             self.progress(f"[{i}] {outcome.action:<8} {outcome.file}")
         self.pending = []
