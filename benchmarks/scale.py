@@ -184,7 +184,7 @@ def stage_stand_ins(folder: Path, real: Path, processed: Path, counties: list, c
     first: dict[str, tuple[Path, Path]] = {}
     for f in sorted(real.iterdir()):
         template = f.name.split("_", 1)[1]
-        staged = next(processed.glob(f"{sha256_of(f)}.*.json"), None)
+        staged = next((p for p in processed.glob(f"{sha256_of(f)}.*.json") if ".rows." not in p.name), None)
         if template not in first and staged:
             first[template] = (f, staged)
     count = 0
@@ -210,8 +210,10 @@ def stage_stand_ins(folder: Path, real: Path, processed: Path, counties: list, c
         for kind in ("facts", "indicators"):
             for fact in obj[kind]:
                 fact["fact_id"] = hashlib.sha256(f"{fact['fact_id']}|{sha}".encode()).hexdigest()[:24]
-        (processed / (sha + "." + staged.name.split(".", 1)[1])).write_text(json.dumps(obj, ensure_ascii=False),
-                                                                            encoding="utf-8")
+        stand_in = processed / (sha + "." + staged.name.split(".", 1)[1])
+        stand_in.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+        from fiscaldocs.staging import read_processed, stage_rows
+        stage_rows(stand_in, read_processed(stand_in))  # the warehouse rows a worker stages beside it
         count += 1
     return count
 
