@@ -361,3 +361,14 @@ def test_workers_import_the_row_code_without_duckdb():
                           "print('duckdb' in sys.modules)"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
+
+def test_a_copy_of_staged_bytes_is_loaded_under_its_own_name(tmp_path, staged_samples):
+    """A staged result is shared by every file with the same bytes (it is keyed by content): the
+    warehouse names the file that was loaded, not the one the result was first made from."""
+    item = staged_samples[0]
+    copy = tmp_path / "docs" / "另一个名字.docx"
+    db = str(tmp_path / "w.duckdb")
+    write_run(db, [{**item, "path": str(copy)}], [], "copy", NOW)
+    with read_only(db) as con:
+        assert con.execute("SELECT file_name, source_path FROM documents").fetchall() == [("另一个名字.docx", str(copy))]

@@ -12,9 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import PurePath
 
 import duckdb
-from fiscaldocs.warehouse.rows import INGESTED_AT, SOURCE_PATH, SOURCE_URL, TABLES, check_rows, document_rows
+from fiscaldocs.warehouse.rows import (
+    FILE_NAME,
+    INGESTED_AT,
+    SOURCE_PATH,
+    SOURCE_URL,
+    TABLES,
+    check_rows,
+    document_rows,
+)
 
 from fiscaldocs.model import Check, Processed
 
@@ -98,6 +107,8 @@ def _insert(con: duckdb.DuckDBPyConnection, batch: list[tuple[dict, Source]]) ->
     for doc_rows, source in batch:
         document = list(doc_rows["tables"]["documents"][0])  # the load's own values filled in
         document[SOURCE_URL], document[SOURCE_PATH] = source.url, source.path
+        # the name of the file loaded: a staged result is shared by every copy of the same bytes
+        document[FILE_NAME] = PurePath(source.path).name
         document[INGESTED_AT] = datetime.now(UTC).replace(tzinfo=None)
         tables["documents"].append(document)
         for table in TABLES[1:]:

@@ -19,7 +19,7 @@ from fiscaldocs.table_report import table_reports
 # a batch: a region or check met again moves to the end, as a document-by-document load did).
 TABLES = ("documents", "text_blocks", "doc_tables", "table_cells", "claims", "facts", "indicators")
 # Positions in a `documents` row the writer fills at load time.
-SOURCE_URL, SOURCE_PATH, INGESTED_AT = 1, 2, 20
+SOURCE_URL, SOURCE_PATH, FILE_NAME, INGESTED_AT = 1, 2, 3, 20
 
 
 def document_rows(processed: Processed) -> dict:
