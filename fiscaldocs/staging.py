@@ -24,6 +24,7 @@ from pathlib import Path
 from fiscaldocs.codec import StagingFormatError, read_json, write_json
 from fiscaldocs.extractors.limits import LimitExceeded, is_limit_error
 from fiscaldocs.model import Document, DocumentMeta, Processed, Status
+from fiscaldocs.retry import NOT_RETRIED
 from fiscaldocs.versions import StageVersions, current
 
 
@@ -87,8 +88,6 @@ def run_stages(path: str, sha256: str, workdir: str, hints: dict | None = None) 
     return StageReport(str(target), processed.stages_run)
 
 
-# A document that killed its worker or ran out of time is not processed again at every run.
-from fiscaldocs.retry import NOT_RETRIED  # noqa: E402, F401 - re-exported: the flow and tests use it here
 
 
 def stage_job(path: str, sha256: str, workdir: str, hints: dict | None = None) -> dict:
@@ -110,6 +109,17 @@ def stage_job(path: str, sha256: str, workdir: str, hints: dict | None = None) -
 def process_to_file(path: str, sha256: str, workdir: str, hints: dict | None = None) -> str:
     """`run_stages`, for callers that want only the staged file."""
     return run_stages(path, sha256, workdir, hints).staged
+
+
+def job_result(report: dict, versions: dict[str, str]) -> dict:
+    """A `stage_job` report as the writer takes it: {"staged", "stages"}, or {"error"} — with the
+    stage `versions` when the document was given up on, so the next run does not try it again
+    (until the file or the extractor changes)."""
+    if report.get("error"):
+        if report.get("given_up"):
+            return {"error": f"{report['error']}; {NOT_RETRIED}", "versions": versions}
+        return {"error": report["error"]}
+    return {"staged": report["staged"], "stages": report["stages_run"]}
 
 
 def read_processed(path: str | Path) -> Processed:

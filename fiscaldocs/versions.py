@@ -30,6 +30,10 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
 # The warehouse rows a worker makes of a processed document (fiscaldocs.warehouse.rows) and stages
 # beside it: (package, its files) the rows depend on beyond the processed document itself.
 ROWS_FILES = (("fiscaldocs.warehouse", ("rows.py", "schema.py")), ("fiscaldocs", ("table_report.py", "model.py")))
+# stage → (its package, the constant that holds its version there)
+VERSION_CONSTANTS = {"extract": ("fiscaldocs.extractors", "EXTRACTOR_VERSION"),
+                     "normalize": ("fiscaldocs.normalize", "NORMALIZER_VERSION"),
+                     "audit": ("fiscaldocs.audit", "AUDIT_VERSION")}
 # What a stage's output is made of: code and data, not caches or notes.
 _SOURCE_SUFFIXES = {".py", ".csv", ".toml", ".json", ".tsv"}
 
@@ -81,11 +85,8 @@ def rows_digest() -> str:
 def current() -> StageVersions:
     """The versions of the code running now (read from each stage's package, so a test can stand
     in a changed stage by setting its constant)."""
-    from fiscaldocs.audit import AUDIT_VERSION
-    from fiscaldocs.extractors import EXTRACTOR_VERSION
-    from fiscaldocs.normalize import NORMALIZER_VERSION
-
-    return StageVersions(EXTRACTOR_VERSION, NORMALIZER_VERSION, AUDIT_VERSION)
+    return StageVersions(**{stage: getattr(importlib.import_module(module), name)
+                            for stage, (module, name) in VERSION_CONSTANTS.items()})
 
 
 def current_lean() -> StageVersions:
@@ -94,11 +95,8 @@ def current_lean() -> StageVersions:
     test may have stood in)."""
     import sys
 
-    stages = {"extract": ("fiscaldocs.extractors", "EXTRACTOR_VERSION"),
-              "normalize": ("fiscaldocs.normalize", "NORMALIZER_VERSION"),
-              "audit": ("fiscaldocs.audit", "AUDIT_VERSION")}
     return StageVersions(**{stage: getattr(sys.modules[module], name) if module in sys.modules
-                            else stage_digest(stage) for stage, (module, name) in stages.items()})
+                            else stage_digest(stage) for stage, (module, name) in VERSION_CONSTANTS.items()})
 
 
 def _package_dir(package: str) -> Path:

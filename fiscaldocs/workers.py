@@ -186,3 +186,12 @@ class WorkerPool:
         for w in workers:
             w.stop()
 
+
+
+def run_document(pool: WorkerPool, job: Callable, path: str, *args: Any) -> dict:
+    """`job(path, *args)` for one document in `pool`: its result, or {"error", "given_up"} when the
+    document killed its worker or overran its hard deadline (recorded so it is not retried)."""
+    try:
+        return pool.run(job, path, *args)
+    except (WorkerDied, WorkerTimedOut) as exc:
+        return {"error": f"{os.path.basename(path)}: {exc}", "given_up": True}

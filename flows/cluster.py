@@ -35,8 +35,9 @@ from urllib.parse import urlparse
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from fiscaldocs.retry import NOT_RETRIED
 from fiscaldocs.sources import Input
-from fiscaldocs.staging import NOT_RETRIED, stage_job
+from fiscaldocs.staging import job_result, stage_job
 from fiscaldocs.versions import current
 
 DEFAULT_BATCH_SIZE = 8
@@ -74,7 +75,7 @@ def _run_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
     """One document in a pool process of this Dask worker; in the Dask worker's thread when it may
     not start processes (a daemonic worker: start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False
     for the per-document limits)."""
-    from fiscaldocs.workers import WorkerDied, WorkerTimedOut
+    from fiscaldocs.workers import run_document
 
     if multiprocessing.current_process().daemon:
         try:
@@ -82,9 +83,7 @@ def _run_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
         except Exception as exc:  # a bad document fails alone
             return {"error": f"{Path(path).name}: {type(exc).__name__}: {exc}"}
     try:
-        return _pool().run(BATCH_JOB, path, sha256, workdir, hints)
-    except (WorkerDied, WorkerTimedOut) as exc:
-        return {"error": f"{Path(path).name}: {exc}", "given_up": True}
+        return run_document(_pool(), BATCH_JOB, path, sha256, workdir, hints)
     except Exception as exc:
         return {"error": f"{Path(path).name}: {type(exc).__name__}: {exc}"}
 
@@ -191,11 +190,8 @@ def _result(f: Input, report: dict, worker_versions: dict, versions: dict) -> di
     if worker_versions != versions:
         return {"error": f"{name}: the Dask worker runs other stage versions than this flow "
                          f"({worker_versions} ≠ {versions}): install the same fiscaldocs on the workers"}
-    if report.get("error"):
-        if report.get("given_up"):
-            return {"error": f"{report['error']}; {NOT_RETRIED}", "versions": versions}
-        return {"error": report["error"]}
-    if not Path(report["staged"]).exists():
-        return {"error": f"{name}: its staged result {report['staged']} is not visible here: the staging "
+    result = job_result(report, versions)
+    if "staged" in result and not Path(result["staged"]).exists():
+        return {"error": f"{name}: its staged result {result['staged']} is not visible here: the staging "
                          "folder must be shared storage, at the same path on every Dask worker"}
-    return {"staged": report["staged"], "stages": report["stages_run"]}
+    return result

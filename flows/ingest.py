@@ -33,9 +33,9 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from fiscaldocs.sources import Input, read_sources_file, unsupported_files
-from fiscaldocs.staging import NOT_RETRIED, hints_digest, stage_job
+from fiscaldocs.staging import hints_digest, job_result, stage_job
 from fiscaldocs.versions import current, rows_digest
-from fiscaldocs.workers import WorkerDied, WorkerPool, WorkerTimedOut
+from fiscaldocs.workers import WorkerPool, run_document
 
 DEFAULT_DB = "warehouse.duckdb"
 
@@ -71,10 +71,7 @@ def _run_in_worker(path: str, sha256: str, workdir: str, hints: dict) -> dict:
     workers = _workers()
     if workers == 0:  # in this process: no memory or time limit (debugging)
         return STAGE_JOB(path, sha256, workdir, hints)
-    try:
-        return _make_pool(workers).run(STAGE_JOB, path, sha256, workdir, hints)
-    except (WorkerDied, WorkerTimedOut) as exc:
-        return {"error": f"{Path(path).name}: {exc}", "given_up": True}
+    return run_document(_make_pool(workers), STAGE_JOB, path, sha256, workdir, hints)
 
 
 def _processing_key(context, parameters) -> str:
@@ -230,13 +227,9 @@ def _result(future, f: Input, workdir: str, hints: dict, versions: dict) -> dict
     if not future.state.is_completed():
         return {"error": f"processing crashed: {future.state.message}"}
     report = future.result()
-    if report.get("error"):
-        if report.get("given_up"):  # recorded with the versions that gave up, so the next run skips it
-            return {"error": f"{report['error']}; {NOT_RETRIED}", "versions": versions}
-        return {"error": report["error"]}
-    if not Path(report["staged"]).exists():
+    if not report.get("error") and not Path(report["staged"]).exists():
         report = process_document.with_options(refresh_cache=True)(f.path, f.sha256, workdir, hints)
-    return {"staged": report["staged"], "stages": report["stages_run"]}
+    return job_result(report, versions)
 
 
 def _cluster_progress(results: Iterator[tuple[Input, dict]], total: int) -> Iterator[tuple[Input, dict]]:

@@ -137,8 +137,7 @@ class _BatchWriter:
         source = Source(path=item["path"], url=item.get("url"))
         name = Path(item["path"]).name
         if item.get("skipped"):
-            given_up = item.get("given_up")
-            self.summary.outcomes.append(Outcome(name, "skipped", "error" if given_up else "ok", error=given_up))
+            self.summary.outcomes.append(_skipped(item))
             return
         rows = (read_rows(item["staged"]) if item.get("staged")
                 else document_rows(failed_processing(item["path"], item["sha256"], item.get("error") or "not processed",
@@ -169,6 +168,12 @@ class _BatchWriter:
         self.pending = []
 
 
+def _skipped(item: dict) -> Outcome:
+    """The outcome of a document not processed: loaded before, or given up on (its reason kept)."""
+    given_up = item.get("given_up")
+    return Outcome(Path(item["path"]).name, "skipped", "error" if given_up else "ok", error=given_up)
+
+
 def _record_run(con, summary: RunSummary, started: datetime, seen: int, sources: str) -> None:
     finished = datetime.now(UTC).replace(tzinfo=None)
     values = [summary.run_id, started, finished, seen, summary.count("new"), summary.count("changed"),
@@ -183,10 +188,7 @@ def record_unchanged_run(db: str | Path, items: list[dict], problems: list[str],
     warehouse, no taxonomy or cross-document rules (unchanged documents and stage versions give the
     same rows). `items` are all skipped ones."""
     summary = RunSummary(run_id=_run_id(started, sources), problems=list(problems), unsupported=list(unsupported or []))
-    for item in items:
-        given_up = item.get("given_up")
-        summary.outcomes.append(Outcome(Path(item["path"]).name, "skipped", "error" if given_up else "ok",
-                                        error=given_up))
+    summary.outcomes += [_skipped(item) for item in items]
     with backend(db).small_writer(wait=wait) as con:
         _record_run(con, summary, started, len(items), sources)
     return summary
