@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint wheel-check bench samples clean
+.PHONY: run test lint wheel-check bench fuzz samples clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 # and runs the main job from an empty folder (.ci/wheel_check.sh says what it checks).
 wheel-check: $(STAMP)
 	PYTHON=$(PYTHON) BUILD_PYTHON=$(BIN)/python bash .ci/wheel_check.sh
+
+# The fuzz tests with 25x the examples, drawn at random (the suite draws few; CI draws fixed ones).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=default FISCALDOCS_FUZZ_SCALE=25 $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py

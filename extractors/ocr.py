@@ -109,12 +109,16 @@ def render(path: Path, page_index: int, dpi: int = DPI) -> tuple[np.ndarray, flo
 
 def read_page(path: Path, page_index: int) -> ScannedPage:
     """OCR one page (0-based index) of the PDF at `path`."""
-    engine = _engine()
     image, pt_per_px = render(path, page_index)
     skew = estimate_skew(image)
     if skew:
         image = rotate(image, skew)
-    result = engine(np.dstack([image] * 3))
+    try:  # loading the models allocates as much as reading the page
+        result = _engine()(np.dstack([image] * 3))
+    except Exception as exc:
+        if _out_of_memory(exc):
+            raise MemoryError(f"OCR of page {page_index + 1}: {exc}") from exc
+        raise
     chars: list[dict] = []
     if result.boxes is not None and len(result.boxes):
         quads = [np.asarray(box, dtype=float) * pt_per_px for box in result.boxes]
@@ -123,6 +127,23 @@ def read_page(path: Path, page_index: int) -> ScannedPage:
         for quad, size, text, score in zip(quads, sizes, result.txts, result.scores, strict=True):
             chars += line_chars(quad, text, float(score), size)
     return ScannedPage(chars=chars, grids=image_grids(image, pt_per_px), skew_deg=skew)
+
+
+# How onnxruntime (C++ underneath RapidOCR) reports an allocation refused by the worker's RLIMIT_AS:
+# not Python's MemoryError but a RuntimeException carrying the C++ message. OCR reserves ~1.3 GB of
+# address space for an A4 page (the models, their buffers), so a worker capped below that ends here.
+_ALLOCATION_FAILED = ("std::bad_alloc", "Failed to allocate memory")
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc`, or what it wraps (RapidOCR rewraps onnxruntime's error), is a refused
+    allocation."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if any(marker in str(exc) for marker in _ALLOCATION_FAILED):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _snapped_sizes(heights: list[float], widths: list[float], page_width: float) -> list[float]:

@@ -108,7 +108,8 @@ def _group_wrapped(rows: list[_Row], first_channel: float, body_start: int) -> l
             groups[i - 1].extend(groups.pop(i))
             continue
         if below is not None and below < 0.7 * typical and not _is_label_only(groups[i + 1][0], first_channel):
-            groups[i + 1][:0] = groups.pop(i)
+            label = groups.pop(i)  # popped first: the row below is then at index i
+            groups[i][:0] = label
             continue
         i += 1
     return groups

@@ -11,10 +11,19 @@ In each worker: the address space is capped (RLIMIT_AS, so a runaway allocation 
 MemoryError in that worker, not the machine's memory) and each call runs under an alarm that
 raises `LimitExceeded` (the soft time limit; the parent's deadline, a little later, is the hard
 one, for code that never returns to Python).
+
+The cap is per document, so what one document leaves behind must not eat the next one's share: a
+worker whose address space ends a call above `RETIRE_FRACTION` of its cap (OCR models loaded, a
+heap grown by a large file, an allocation refused half-way) retires after replying, and the next
+call gets a fresh worker. Every document starts with at least half its cap free, whichever
+documents its worker read before; allocators that reserve address space ahead of use are kept
+lean for the same reason (`_lean_allocators`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import queue
@@ -28,6 +37,19 @@ from fiscaldocs.extractors.limits import ENV, MB, LimitExceeded, limits
 
 # Past the soft time limit, how long the parent waits before killing the worker.
 HARD_DEADLINE_GRACE = 10.0
+# A worker ending a call with more than this share of its address-space cap in use retires, so
+# every document starts with at least half its cap free. The PDF stack with camelot loaded maps
+# ~0.7 GB, with OCR's models ~1.2 GB (the default cap: 2 GB): OCR's workers are not reused.
+RETIRE_FRACTION = 0.5
+# Arrow (pandas 3 keeps strings in it; camelot builds DataFrames) defaults to mimalloc, which
+# reserves ~1 GiB of address space up front: half the cap, before a document needs any of it.
+# The C heap reserves only what it uses. Set before anything in the worker imports pyarrow.
+WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
+# glibc gives each thread that allocates its own heap arena, and every arena reserves 64 MiB of
+# address space; the threads of onnxruntime, OpenBLAS and pdfium made OCR's peak 1.73 GB instead
+# of 1.41 GB with two arenas, and made it vary from run to run with thread timing.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
 
 class WorkerDied(RuntimeError):
@@ -66,7 +88,23 @@ def _alarm(signum, frame):
                         "(raise it with FISCALDOCS_MAX_SECONDS)")
 
 
+def address_space_mb() -> float:
+    """This process's mapped address space (what RLIMIT_AS counts), in MB."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") / MB
+
+
+def _lean_allocators() -> None:
+    for var, value in WORKER_ENV.items():
+        os.environ.setdefault(var, value)
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+    except (OSError, AttributeError):  # not glibc (musl, macOS): their allocators do not do this
+        pass
+
+
 def _worker_main(conn, memory_mb: float) -> None:
+    _lean_allocators()
     _set_memory_limit(memory_mb)
     signal.signal(signal.SIGALRM, _alarm)
     while True:
@@ -89,10 +127,13 @@ def _worker_main(conn, memory_mb: float) -> None:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except BaseException as exc:  # sent back to the caller, who decides; the worker lives on
             reply = (False, exc)
+        retire = memory_mb != float("inf") and address_space_mb() > RETIRE_FRACTION * memory_mb
         try:
-            conn.send(reply)
+            conn.send((*reply, retire))
         except Exception as exc:  # an unpicklable result or exception
-            conn.send((False, RemoteError(f"{type(reply[1]).__name__}: {reply[1]} (not picklable: {exc})")))
+            conn.send((False, RemoteError(f"{type(reply[1]).__name__}: {reply[1]} (not picklable: {exc})"), retire))
+        if retire:
+            return
 
 
 class _Worker:
@@ -102,6 +143,7 @@ class _Worker:
                                    name="fiscaldocs-worker")
         self.process.start()
         child.close()
+        self.retiring = False  # set by its last reply: it exits rather than take another call
 
     def call(self, fn: Callable, args: tuple, seconds: float) -> Any:
         try:
@@ -114,7 +156,7 @@ class _Worker:
             raise WorkerTimedOut(f"still running after the time limit of {seconds:g} s; its worker was stopped "
                                  "(raise it with FISCALDOCS_MAX_SECONDS)")
         try:
-            ok, value = self.conn.recv()
+            ok, value, self.retiring = self.conn.recv()
         except (EOFError, OSError):
             self.process.join(5)
             raise WorkerDied(self.process.exitcode) from None
@@ -141,6 +183,7 @@ class WorkerPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self.replaced = 0  # workers lost and replaced (for tests and logs)
+        self.retired = 0  # workers that retired at their address-space mark (RETIRE_FRACTION)
 
     def run(self, fn: Callable, *args: Any) -> Any:
         lim = limits()
@@ -151,11 +194,23 @@ class WorkerPool:
             except (WorkerDied, WorkerTimedOut):
                 self._discard(worker)
                 raise
-            except BaseException:
-                self._idle.put(worker)  # the call failed; the worker is fine
-                raise
-            self._idle.put(worker)
+            finally:
+                self._release(worker)
             return result
+
+    def _release(self, worker: _Worker) -> None:
+        """Back to the idle queue after a call (one that failed included: the worker is fine), unless
+        it is retiring or was discarded."""
+        with self._lock:
+            if worker not in self._all:
+                return
+            if worker.retiring:
+                self._all.discard(worker)
+                self.retired += 1
+        if worker.retiring:
+            worker.stop()
+        else:
+            self._idle.put(worker)
 
     def _take(self, memory_mb: float) -> _Worker:
         while True:

@@ -181,6 +181,24 @@ def test_memory_limit_is_a_memory_error_in_the_worker(monkeypatch):
         p.close()
 
 
+def test_a_worker_past_its_address_space_mark_retires(monkeypatch):
+    """A worker that ends a call holding more than RETIRE_FRACTION of its cap is not given the next
+    document: that one gets a fresh worker, with its whole limit."""
+    from fiscaldocs.workers import RETIRE_FRACTION
+
+    monkeypatch.setenv("FISCALDOCS_MAX_MEMORY_MB", "512")
+    p = WorkerPool(1)
+    try:
+        first = p.run(jobs.hold, 0)
+        assert p.run(jobs.hold, 16) == first  # well under the mark: the same worker goes on
+        assert p.run(jobs.hold, int(512 * RETIRE_FRACTION)) == first  # this call ends past it
+        fresh = p.run(jobs.hold, 0)
+        assert fresh != first and (p.retired, p.replaced) == (1, 0)
+        assert p.run(jobs.allocate, 400) == 400 * 2**20  # the fresh worker has its whole cap
+    finally:
+        p.close()
+
+
 def test_worker_died_message():
     assert str(WorkerDied(-signal.SIGKILL)) == (
         "its extraction worker process was killed by signal SIGKILL (out of memory?)")

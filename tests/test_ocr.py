@@ -161,3 +161,42 @@ def test_deskew_finds_the_scanners_rotation():
     page, _ = ocr.render(SAMPLES / "yiyang_2023_performance_self_evaluation.pdf", 11)
     for angle in (0.8, -0.5):
         assert abs(ocr.estimate_skew(ocr.rotate(page, angle)) + angle) <= 0.15
+
+
+def test_ocr_refused_memory_is_the_memory_limit_not_an_internal_error():
+    """When the worker's address-space cap refuses OCR an allocation, onnxruntime's C++ raises
+    std::bad_alloc inside a RuntimeException, not Python's MemoryError. That is the document's
+    memory limit, said as such (the file, the limit, how to raise it), never a bug of ours. The
+    worker reads the scan once (every library and OCR's models loaded), then again with 64 MB of
+    address space to spare: the page images fit, inference does not."""
+    from hostile import jobs
+
+    from fiscaldocs.workers import WorkerPool
+
+    pool = WorkerPool(1)
+    try:
+        status, error = pool.run(jobs.extract_with_headroom, str(SCAN), 64)
+    finally:
+        pool.close()
+    assert status == "error"
+    assert error.startswith(f"{SCAN.name}: needs more memory than the limit of"), error
+    assert "FISCALDOCS_MAX_MEMORY_MB" in error and "internal error" not in error
+
+
+def test_what_one_document_leaves_in_a_worker_does_not_shrink_the_next_ones_limit(monkeypatch):
+    """With the default cap, the unruled sample (camelot, hence pandas and Arrow) and then the scan,
+    in one worker. Arrow's default allocator reserved ~1 GiB of address space and kept it, and the
+    scan then failed its memory limit; read alone, it fits. The scan's two pages are OCR'd here as
+    when read alone."""
+    from hostile import jobs
+
+    from fiscaldocs.workers import WorkerPool
+
+    monkeypatch.delenv("FISCALDOCS_MAX_MEMORY_MB", raising=False)
+    pool = WorkerPool(1)
+    try:
+        unruled = SAMPLES / "yiyang_2023_performance_self_evaluation_unruled.pdf"
+        assert pool.run(jobs.extract_in_worker, str(unruled))[:2] == ("ok", None)
+        assert pool.run(jobs.extract_in_worker, str(SCAN))[:2] == ("ok", None)
+    finally:
+        pool.close()

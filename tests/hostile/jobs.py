@@ -35,6 +35,17 @@ def allocate(mb: int) -> int:
     return len(data)
 
 
+_held: list[bytearray] = []
+
+
+def hold(mb: int) -> int:
+    """Allocates `mb` MB and keeps it for the worker's life (as loaded models or a grown heap
+    would); returns the worker's pid."""
+    if mb:
+        _held.append(bytearray(mb * 1024 * 1024))
+    return os.getpid()
+
+
 def peak_rss_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
@@ -45,6 +56,22 @@ def extract_in_worker(path: str) -> tuple[str, str | None, int]:
 
     doc = extract(Path(path))
     return str(doc.status), doc.error, peak_rss_mb()
+
+
+def extract_with_headroom(path: str, headroom_mb: int) -> tuple[str, str | None]:
+    """(status, error) of extracting `path` a second time, with the address space capped at what
+    the worker maps after the first (every library and OCR's models loaded) plus `headroom_mb`:
+    whatever the machine's thread counts and libraries make that baseline, what needs more is the
+    second reading's own work."""
+    from fiscaldocs.extractors import extract
+
+    from fiscaldocs.workers import address_space_mb
+
+    extract(Path(path))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (int((address_space_mb() + headroom_mb) * 2**20), hard))
+    doc = extract(Path(path))
+    return str(doc.status), doc.error
 
 
 def killing_job(path: str, sha256: str, workdir: str, hints: dict | None = None) -> dict:
