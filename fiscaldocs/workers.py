@@ -45,9 +45,9 @@ RETIRE_FRACTION = 0.5
 # reserves ~1 GiB of address space up front: half the cap, before a document needs any of it.
 # The C heap reserves only what it uses. Set before anything in the worker imports pyarrow.
 WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
-# glibc gives each thread that allocates its own heap arena, and every arena reserves 64 MiB of
-# address space; the threads of onnxruntime, OpenBLAS and pdfium made OCR's peak 1.73 GB instead
-# of 1.41 GB with two arenas, and made it vary from run to run with thread timing.
+# glibc opens a new heap arena when a thread finds the others locked, and every arena reserves
+# 64 MiB of address space: with the threads of onnxruntime and OpenBLAS, OCR after camelot peaked
+# at 1.73 GB, 1.41 GB with two arenas (and the count follows thread contention, not the document).
 MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
