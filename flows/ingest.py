@@ -125,7 +125,7 @@ def load_and_publish(db: str, items: Iterable[dict], problems: list[str], source
         return {"error": str(exc)}
 
 
-@flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=RUNNER_THREADS))
 def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
                 workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None, wait: bool = False,
                 cluster: str | None = None, batch_size: int | None = None) -> dict:
