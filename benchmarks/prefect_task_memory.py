@@ -1,13 +1,14 @@
 """What one Prefect task run costs in memory for the rest of its flow run: the flow process's RSS
-growth after N trivial tasks (each returning a staged-result dict, as `process_document` does,
+growth after N trivial tasks (each returning a staged-result dict, as the per-document `process_document` task did,
 with a persisted, cached result), all submitted at once or in windows of 64. Each measurement is
 its own process.
 
     .venv/bin/python benchmarks/prefect_task_memory.py [--tasks 500 2000]
 
-Why: the ingest process's peak RSS grows with the number of documents of a run (~0.1 MiB a
+Why: the ingest process's peak RSS grew with the number of documents of a run (~0.1 MiB a
 document in benchmarks/scale.py) while the writer holds at most one batch; this isolates the part
-Prefect's own bookkeeping of task runs takes.
+Prefect's own bookkeeping of task runs takes (why the flow now runs one task per batch of
+documents: benchmarks/ingest_memory.py measures the ingest process before and after).
 """
 
 from __future__ import annotations

@@ -288,9 +288,9 @@ def tree_rss_kib(root: int) -> int:
     return total
 
 
-def ingest(inputs: list[str], db: str, cwd: Path, env: dict, log: Path) -> dict:
-    """Run `fiscaldocs ingest` once; its times, peak RSS and summary line."""
-    cmd = [str(ROOT / ".venv" / "bin" / "fiscaldocs"), "ingest", *inputs, "--db", db]
+def ingest(inputs: list[str], db: str, cwd: Path, env: dict, log: Path, checkout: Path = ROOT) -> dict:
+    """Run `fiscaldocs ingest` (of `checkout`'s .venv) once; its times, peak RSS and summary line."""
+    cmd = [str(checkout / ".venv" / "bin" / "fiscaldocs"), "ingest", *inputs, "--db", db]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0]

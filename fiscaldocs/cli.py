@@ -108,7 +108,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         try:
             result = ingest_flow(inputs=inputs, sources_file=args.sources, db=args.db, crawl_urls=crawl_urls,
                                  wait=getattr(args, "wait", False), cluster=getattr(args, "cluster", None),
-                                 batch_size=getattr(args, "batch_size", 8))
+                                 batch_size=getattr(args, "batch_size", None))
         except ClusterUnavailable as exc:  # before anything was processed or loaded
             print(f"fiscaldocs: {exc} (nothing ingested, {args.db} untouched)", file=sys.stderr)
             return 2
@@ -298,8 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="process on this Dask cluster (tcp://scheduler:8786; default: the sources file's "
                             "`cluster`, else FISCALDOCS_CLUSTER, else locally). Needs fiscaldocs[cluster] and a "
                             "staging folder on shared storage (README: Prefect on Dask)")
-        p.add_argument("--batch-size", type=int, default=8, metavar="N",
-                       help="with --cluster: documents per Dask task (default: 8)")
+        p.add_argument("--batch-size", type=int, metavar="N",
+                       help="documents per Prefect task at most (default: 8 with --cluster, 32 locally)")
         p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("crawl", help="crawl a portal page once (same host, attachments of any supported "
                                      "type) and ingest what it finds")

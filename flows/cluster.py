@@ -23,7 +23,6 @@ documents with a clear error instead of staging results the writer would mislabe
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import threading
@@ -32,6 +31,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlparse
 
+from fiscaldocs.flows.batches import DEFAULT_BATCH_SIZE, batches, each_alone, effective_batch_size
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -40,7 +40,6 @@ from fiscaldocs.sources import Input
 from fiscaldocs.staging import job_result, stage_job
 from fiscaldocs.versions import current
 
-DEFAULT_BATCH_SIZE = 8
 # The function a batch runs per document (a test stands in one that kills its Dask worker).
 BATCH_JOB = stage_job
 
@@ -78,14 +77,8 @@ def _run_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
     from fiscaldocs.workers import run_document
 
     if multiprocessing.current_process().daemon:
-        try:
-            return BATCH_JOB(path, sha256, workdir, hints)
-        except Exception as exc:  # a bad document fails alone
-            return {"error": f"{Path(path).name}: {type(exc).__name__}: {exc}"}
-    try:
-        return run_document(_pool(), BATCH_JOB, path, sha256, workdir, hints)
-    except Exception as exc:
-        return {"error": f"{Path(path).name}: {type(exc).__name__}: {exc}"}
+        return each_alone(BATCH_JOB, path, sha256, workdir, hints)
+    return each_alone(lambda *args: run_document(_pool(), BATCH_JOB, *args), path, sha256, workdir, hints)
 
 
 @task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE, persist_result=False,
@@ -95,16 +88,6 @@ def process_batch(docs: list[tuple[str, str, dict]], workdir: str, size: int) ->
     stage versions."""
     return {"versions": current().as_dict(),
             "results": [_run_document(path, sha, workdir, hints) for path, sha, hints in docs]}
-
-
-def _batches(todo: list[Input], size: int) -> list[list[Input]]:
-    return [todo[i:i + size] for i in range(0, len(todo), size)]
-
-
-def effective_batch_size(n_docs: int, batch_size: int, threads: int) -> int:
-    """At most `batch_size`, and small enough that every worker thread gets about two batches
-    (a short run is not one batch on one worker)."""
-    return max(1, min(batch_size, math.ceil(n_docs / max(1, 2 * threads))))
 
 
 def process_on_cluster(todo: list[Input], workdir: str, hints_by_sha: dict, address: str,
@@ -138,7 +121,7 @@ def process_on_cluster(todo: list[Input], workdir: str, hints_by_sha: dict, addr
             pending[future.wrapped_future] = (batch, alone)
             done.add(future.wrapped_future)
 
-        for batch in _batches(todo, size):
+        for batch in batches(todo, size):
             submit(batch, False)
         for fut in done:
             batch, alone = pending.pop(fut)

@@ -1,16 +1,21 @@
 """Prefect flows: ingest a set of sources into the warehouse.
 
-Tasks pass paths and ids. Each document is one `process_document` task — every per-document stage
-(extract, normalize, facts, audit), retried on transient failure and cached on the file's content
-hash, the stage versions and the portal hints — whose CPU-bound work runs in a process pool
-(plain worker processes: a Prefect task runner per process would start an ephemeral API server in
-each). The staged results are reused stage by stage, so an upgrade of normalization re-normalizes
-without extracting again. The writer (the single writer, which only writes) consumes the
-documents as they finish (`_processed`, in completion order, reordered to input order so rows and
-outcomes are deterministic), writing them into the next warehouse state in batches while the others
-are still extracted; it then runs the rules across documents and publishes. A run summary is a
-Prefect table artifact. A run with nothing new records its row without copying the warehouse, and
-the command line answers such a night without starting Prefect at all (flows/changes.py).
+Tasks pass paths and ids. The documents to process are cut into batches (flows/batches.py), one
+`process_documents` task each — every per-document stage (extract, normalize, facts, audit) of
+each of its documents, one after another, in a worker of a process pool (plain worker processes:
+a Prefect task runner per process would start an ephemeral API server in each), a few batches at
+once so every worker is busy. One task per batch, not per document: Prefect keeps ~35–40 KiB per
+task run in the flow process until the flow run ends. Each document is isolated as before — over
+a limit, raising, or killing its worker, it fails alone and the rest of its batch goes on — and
+results are reused from the staging folder (fiscaldocs/staging.py: keyed by content hash, stage
+versions and portal hints), stage by stage, so an upgrade of normalization re-normalizes without
+extracting again, and a retried batch or a rerun costs only its unfinished documents. The writer
+(the single writer, which only writes) consumes the documents as their batches finish
+(`_processed`, reordered to input order so rows and outcomes are deterministic), writing them
+into the next warehouse state in batches while the others are still extracted; it then runs the
+rules across documents and publishes. A run summary is a Prefect table artifact. A run with
+nothing new records its row without copying the warehouse, and the command line answers such a
+night without starting Prefect at all (flows/changes.py).
 """
 
 from __future__ import annotations
@@ -23,18 +28,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fiscaldocs.extractors.limits import limits
+from fiscaldocs.flows.batches import (
+    DEFAULT_BATCH_SIZE,
+    LOCAL_BATCH_SIZE,
+    batches,
+    each_alone,
+    effective_batch_size,
+)
 from fiscaldocs.flows.changes import DEFAULT_WORKDIR, Work, changed, resolve_local, skipped_items
-from fiscaldocs.flows.cluster import DEFAULT_BATCH_SIZE, cluster_address, process_on_cluster
+from fiscaldocs.flows.cluster import cluster_address, process_on_cluster
 from fiscaldocs.warehouse.backends import backend
 from fiscaldocs.warehouse.runs import RunSummary, record_unchanged_run, write_run
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from fiscaldocs.sources import Input, read_sources_file, unsupported_files
-from fiscaldocs.staging import hints_digest, job_result, stage_job
-from fiscaldocs.versions import current, rows_digest
+from fiscaldocs.staging import job_result, stage_job
 from fiscaldocs.workers import WorkerPool, run_document
 
 DEFAULT_DB = "warehouse.duckdb"
@@ -74,19 +86,24 @@ def _run_in_worker(path: str, sha256: str, workdir: str, hints: dict) -> dict:
     return run_document(_make_pool(workers), STAGE_JOB, path, sha256, workdir, hints)
 
 
-def _processing_key(context, parameters) -> str:
-    """Same content, same stage versions, same hints, same staging folder, same limits, same row
-    code (the worker stages the warehouse rows too): same result."""
-    workdir = hashlib.sha256(os.path.abspath(parameters["workdir"]).encode()).hexdigest()[:12]
-    lim = hashlib.sha256(repr(limits()).encode()).hexdigest()[:8]
-    return (f"process-{parameters['sha256']}-{current().key()}-{hints_digest(parameters['hints'])}-{workdir}-{lim}"
-            f"-{rows_digest()}")
+# The task runner's threads: batches processed at once (at most, and at most one per worker).
+RUNNER_THREADS = 8
+# A document whose processing raised is tried again after these many seconds (a transient failure:
+# a full disk, a file being replaced), then is an error of its own.
+RETRY_DELAYS = (1.0, 5.0)
 
 
-@task(retries=2, retry_delay_seconds=[1, 5], cache_key_fn=_processing_key, persist_result=True,
-      task_run_name="process {path}")
-def process_document(path: str, sha256: str, workdir: str, hints: dict) -> dict:
-    return _run_in_worker(path, sha256, workdir, hints)
+def _process_one(path: str, sha256: str, workdir: str, hints: dict) -> dict:
+    return each_alone(_run_in_worker, path, sha256, workdir, hints, delays=RETRY_DELAYS)
+
+
+@task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE, persist_result=False,
+      task_run_name="process batch of {size}")
+def process_documents(docs: list[tuple[str, str, dict]], workdir: str, size: int) -> list[dict]:
+    """Every document of the batch, one after another in a worker: their reports, in order. Not
+    cached by Prefect: the staging folder is the cache (a staged document is returned at once), so a
+    retried batch costs only its unfinished documents."""
+    return [_process_one(path, sha, workdir, hints) for path, sha, hints in docs]
 
 
 def load_and_publish(db: str, items: Iterable[dict], problems: list[str], sources: str, started: datetime,
@@ -108,17 +125,17 @@ def load_and_publish(db: str, items: Iterable[dict], problems: list[str], source
         return {"error": str(exc)}
 
 
-@flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="fiscaldocs-ingest", task_runner=ThreadPoolTaskRunner(max_workers=RUNNER_THREADS))
 def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None, db: str = DEFAULT_DB,
                 workdir: str = DEFAULT_WORKDIR, crawl_urls: list[str] | None = None, wait: bool = False,
-                cluster: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> dict:
+                cluster: str | None = None, batch_size: int | None = None) -> dict:
     """Ingest files, folders and file URLs (`inputs`), the sources of a sources file (crawling its
     portals first) and one-off crawls of `crawl_urls`; only documents that are new, changed, or
     were produced by other stage versions are processed. `wait`: wait for another run's lock on
     the warehouse instead of failing. `cluster`: a Dask scheduler's address (else the sources file's
-    `cluster`, else FISCALDOCS_CLUSTER): process on that cluster in batches of `batch_size`
-    (flows/cluster.py). Returns the run summary, or {"error": …} when the warehouse
-    could not be written."""
+    `cluster`, else FISCALDOCS_CLUSTER): process on that cluster (flows/cluster.py). `batch_size`:
+    documents per task at most (default: 8 on a cluster, 32 locally). Returns the run summary, or
+    {"error": …} when the warehouse could not be written."""
     from fiscaldocs.flows.crawl import crawl_flow
 
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -145,11 +162,11 @@ def ingest_flow(inputs: list[str] | None = None, sources_file: str | None = None
     else:
         cluster = cluster_address(cluster, declared.cluster if declared else None)
         if cluster:
-            done = _cluster_progress(process_on_cluster(work.todo, workdir, hints_by_sha, cluster, batch_size),
-                                     len(work.todo))
-        else:
-            retry = os.environ.get("FISCALDOCS_RETRY_FAILED") == "1"
-            done = _processed(work.todo, workdir, hints_by_sha, versions=work.versions, refresh=retry)
+            done = _cluster_progress(process_on_cluster(work.todo, workdir, hints_by_sha, cluster,
+                                                        batch_size or DEFAULT_BATCH_SIZE), len(work.todo))
+        else:  # FISCALDOCS_RETRY_FAILED=1 put the given-up documents in work.todo (nothing caches errors)
+            done = _processed(work.todo, workdir, hints_by_sha, versions=work.versions,
+                              batch_size=batch_size or LOCAL_BATCH_SIZE)
         items = _in_input_order(files, work, done)
         summary = load_and_publish(db, _chain(items, failed_urls), problems, " ".join(requested), started, fetches,
                                    unsupported_files(requested), wait)
@@ -169,24 +186,48 @@ def _record_unchanged(db: str, items: list[dict], problems: list[str], sources: 
 
 
 def _processed(todo: list[Input], workdir: str, hints_by_sha: dict[str, dict], versions: dict[str, str] | None = None,
-               refresh: bool = False) -> Iterator[tuple[Input, dict]]:
-    """Each document of `todo` processed (every per-document stage, in the worker pool through one
-    Prefect task each), yielded as `(input, result)` in completion order; `result` is `_result`'s:
-    {"staged", "stages"} or {"error", …}. Lazy: nothing is submitted before the first `next`, so a
-    writer that cannot take the warehouse fails before any work starts. Another engine (a Dask
-    cluster) plugs in by yielding the same pairs. `refresh`: ignore the task cache (retrying the
-    given-up documents)."""
+               batch_size: int = LOCAL_BATCH_SIZE) -> Iterator[tuple[Input, dict]]:
+    """Each document of `todo` processed (every per-document stage, in the worker pool, in batches
+    of at most `batch_size`, one Prefect task each), yielded as `(input, result)` in the order the
+    batches finish; `result` is `_result`'s: {"staged", "stages"} or {"error", …}. As many batches
+    run at once as there are workers (so each runs at a worker's pace and the first ones reach the
+    writer early), the next submitted as one finishes. Lazy: nothing is submitted before the first
+    `next`, so a writer that cannot take the warehouse fails before any work starts. Another engine
+    (a Dask cluster) plugs in by yielding the same pairs."""
     from fiscaldocs.versions import current
 
     versions = versions or current().as_dict()
-    task = process_document.with_options(refresh_cache=True) if refresh else process_document
-    futures = {}
-    for f in dict.fromkeys(todo):  # the same file met twice is processed once
-        futures[task.submit(f.path, f.sha256, workdir, hints_by_sha.get(f.sha256, {}))] = f
-    for done, future in enumerate(as_completed(list(futures)), start=1):
-        f = futures.pop(future)
-        print(f"processed [{done}/{done + len(futures)}] {Path(f.path).name}", flush=True)
-        yield f, _result(future, f, workdir, hints_by_sha.get(f.sha256, {}), versions)
+    todo = list(dict.fromkeys(todo))  # the same file met twice is processed once
+    lanes = max(1, min(_workers(), RUNNER_THREADS))
+    waiting = iter(batches(todo, effective_batch_size(len(todo), batch_size, lanes)))
+    running: dict = {}
+
+    def submit_next() -> None:
+        batch = next(waiting, None)
+        if batch:
+            docs = [(f.path, f.sha256, hints_by_sha.get(f.sha256, {})) for f in batch]
+            running[process_documents.submit(docs, workdir, len(docs))] = batch
+
+    for _ in range(lanes):
+        submit_next()
+    done = 0
+    while running:
+        future = next(as_completed(list(running)))
+        batch = running.pop(future)
+        submit_next()
+        for f, report in zip(batch, _reports(future, len(batch)), strict=True):
+            done += 1
+            print(f"processed [{done}/{len(todo)}] {Path(f.path).name}", flush=True)
+            yield f, _result(report, f, workdir, hints_by_sha.get(f.sha256, {}), versions)
+
+
+def _reports(future, size: int) -> list[dict]:
+    """The batch's reports, or the same error for each of its documents when the task itself failed
+    (each document's own failures are reports: this is the task's code failing)."""
+    future.wait()  # as_completed saw it finish; waiting reads its final state
+    if not future.state.is_completed():
+        return [{"error": f"processing crashed: {future.state.message}"}] * size
+    return future.result()
 
 
 def _in_input_order(files: list[Input], work: Work, done: Iterator[tuple[Input, dict]]) -> Iterator[dict]:
@@ -220,15 +261,12 @@ def _failed_url(fetch: dict) -> dict:
             "error": f"{url}: {fetch['error']}"}
 
 
-def _result(future, f: Input, workdir: str, hints: dict, versions: dict) -> dict:
-    """The task's staged result; a cached result whose file was cleaned away is made again (the
-    writer never runs a stage itself)."""
-    future.wait()  # as_completed saw it finish; waiting reads its final state
-    if not future.state.is_completed():
-        return {"error": f"processing crashed: {future.state.message}"}
-    report = future.result()
+def _result(report: dict, f: Input, workdir: str, hints: dict, versions: dict) -> dict:
+    """The document's result for the writer; one whose staged file was cleaned away since its
+    worker staged it (`fiscaldocs maintain`, a person) is made again (the writer never runs a stage
+    itself)."""
     if not report.get("error") and not Path(report["staged"]).exists():
-        report = process_document.with_options(refresh_cache=True)(f.path, f.sha256, workdir, hints)
+        report = _process_one(f.path, f.sha256, workdir, hints)
     return job_result(report, versions)
 
 

@@ -175,7 +175,7 @@ def test_the_cluster_address_comes_from_the_option_then_the_sources_file_then_th
 
 
 def test_batches_are_capped_and_spread_over_the_worker_threads():
-    from fiscaldocs.flows.cluster import effective_batch_size
+    from fiscaldocs.flows.batches import effective_batch_size
 
     assert effective_batch_size(1000, 8, 4) == 8  # capped by --batch-size
     assert effective_batch_size(10, 8, 2) == 3  # 10 documents, 2 threads: ~2 batches each

@@ -68,22 +68,90 @@ def test_run_summary_artifact(flow_run):
     assert "skipped" in ours[0]["data"] and "new" in ours[1]["data"]
 
 
-def test_processing_task_is_cached_on_content_stage_versions_and_hints(monkeypatch):
+def test_a_staged_result_is_reused_for_the_same_content_stage_versions_and_hints_only(monkeypatch, tmp_path):
+    """The staging folder is the only cache of processed documents (no Prefect task cache): what
+    the per-document task cache keyed on — content, stage versions, hints, row code — keys it."""
     import fiscaldocs.normalize
-    from fiscaldocs.flows.ingest import _processing_key
 
+    from fiscaldocs.staging import processed_path, rows_path
     from fiscaldocs.versions import current
 
-    def key(sha="abc", path="/x/a.pdf", hints=None):
-        return _processing_key(None, {"sha256": sha, "path": path, "workdir": "/w", "hints": hints or {}})
+    def key(sha="abc", hints=None):
+        return processed_path(tmp_path, sha, current(), hints)
 
     first = key()
-    assert first.startswith(f"process-abc-{current().key()}-none-")
-    assert first == key(path="/y/b.pdf")  # same content wherever it lies
+    assert first.name == f"abc.{current().key()}.none.json"  # where the file lies does not matter
     assert first != key(sha="abd")
     assert first != key(hints={"region": "上海市普陀区"})
+    rows = rows_path(first)
     monkeypatch.setattr(fiscaldocs.normalize, "NORMALIZER_VERSION", "other")
     assert first != key()
+    import fiscaldocs.versions
+
+    monkeypatch.setattr(fiscaldocs.versions, "rows_digest", lambda: "other-row-code")
+    assert rows_path(first) != rows
+
+
+def test_a_run_of_more_documents_than_a_batch_loads_what_a_document_by_document_load_does(
+        prefect_harness, staged_samples, tmp_path, monkeypatch):
+    """Five documents in batches of at most two, in a worker process: three Prefect task runs, not
+    five, and the warehouse rows of the same documents staged one by one and loaded by the writer."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from fiscaldocs.flows import ingest
+    from prefect import get_client
+    from test_stream import _rows
+
+    monkeypatch.setenv("FISCALDOCS_WORKERS", "1")
+    items = [i for i in staged_samples if i["path"].endswith(".docx")]
+    assert len(items) == 5
+    ref = tmp_path / "one_by_one.duckdb"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    assert "error" not in ingest.load_and_publish(str(ref), items, [], "samples", now, [])
+
+    db = tmp_path / "batched.duckdb"
+    state = ingest.ingest_flow(inputs=[i["path"] for i in items], db=str(db), workdir=str(tmp_path / "work"),
+                               batch_size=2, return_state=True)
+    summary = state.result()
+    assert [o["status"] for o in summary["outcomes"]] == ["ok"] * 5
+    assert _rows(str(db)) == _rows(str(ref))
+
+    async def task_runs():
+        async with get_client() as client:
+            response = await client.request("POST", "/task_runs/filter", json={
+                "flow_runs": {"id": {"any_": [str(state.state_details.flow_run_id)]}}})
+            return sorted(r["name"] for r in response.json())
+
+    assert asyncio.run(task_runs()) == ["process batch of 1", "process batch of 2", "process batch of 2"]
+
+
+def test_a_document_that_raises_fails_alone_and_its_batch_goes_on(prefect_harness, tmp_path, monkeypatch):
+    from fiscaldocs.flows import ingest
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    names = ["fengnan_2023_fiscal_evaluation.docx", "heshan_2021_final_accounts.docx",
+             "ningxiang_2024_performance_self_evaluation.docx"]
+    for name in names:
+        shutil.copyfile(SAMPLES / name, docs / name)
+    monkeypatch.setenv("FISCALDOCS_WORKERS", "0")
+    monkeypatch.setattr(ingest, "RETRY_DELAYS", (0.0, 0.0))
+    tries = []
+
+    def job(path, *args):
+        if path.endswith("heshan_2021_final_accounts.docx"):
+            tries.append(path)
+            raise OSError("disk on fire")
+        return ingest.stage_job(path, *args)
+
+    monkeypatch.setattr(ingest, "STAGE_JOB", job)
+    summary = ingest.ingest_flow(inputs=[str(docs)], db=str(tmp_path / "w.duckdb"), workdir=str(tmp_path / "work"),
+                                 batch_size=3)
+    status = {o["file"]: (o["status"], o["error"]) for o in summary["outcomes"]}
+    assert status["heshan_2021_final_accounts.docx"] == ("error", "heshan_2021_final_accounts.docx: OSError: disk on fire")
+    assert len(tries) == 3  # tried twice again
+    assert {status[n][0] for n in names if n != "heshan_2021_final_accounts.docx"} == {"ok"}
 
 
 def test_cli_ingest_exits_non_zero_on_a_failed_document_and_loads_the_rest(prefect_harness, tmp_path, capsys):
