@@ -54,13 +54,14 @@ def child(mode: str, corpus: str, root: str, batch_size: int, result: str) -> No
     from prefect import flow
 
     marks: dict[str, float] = {}
-    progress, cluster_progress = ingest._progress, ingest._cluster_progress
+    processed, cluster_progress = ingest._processed, ingest._cluster_progress
 
-    def timed(gen):  # the processing phase ends when the flow has every document's result
-        yield from gen
-        marks["processed"] = time.perf_counter()
+    def timed(gen):  # the processing phase ends when the flow has the last document's result
+        for item in gen:  # (the reader stops asking once it has them all: the end is never reached)
+            marks["processed"] = time.perf_counter()
+            yield item
 
-    ingest._progress = lambda files, futures: timed(progress(files, futures))
+    ingest._processed = lambda *args, **kwargs: timed(processed(*args, **kwargs))
     ingest._cluster_progress = lambda results, total: timed(cluster_progress(results, total))
 
     @flow(name="benchmark-startup")
