@@ -61,6 +61,8 @@ SAMPLES = ROOT / "sample_docs"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from ingest import NUMBER_TOKEN, alter_number  # noqa: E402  (the copied corpus's number rule)
 
+from fiscaldocs.hashing import sha256_file  # noqa: E402
+
 # The region each sample report names, most specific first, and whether it is a county's report.
 TEMPLATES = {
     "fengnan_2023_fiscal_evaluation": ("河北省", "唐山市", "丰南区"),
@@ -170,10 +172,6 @@ def make_corpus(n: int, folder: Path, pdf_share: float, start: int = 0) -> Corpu
     return Corpus(folder, n_docx, n_pdf, pages)
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def stage_stand_ins(folder: Path, real: Path, processed: Path, counties: list, cities: list) -> int:
     """For every file of `folder`, a staged result (`processed/<sha256>.<versions>.none.json`, where
     the flow looks before extracting) made from the real result of the same template's copy in
@@ -184,7 +182,7 @@ def stage_stand_ins(folder: Path, real: Path, processed: Path, counties: list, c
     first: dict[str, tuple[Path, Path]] = {}
     for f in sorted(real.iterdir()):
         template = f.name.split("_", 1)[1]
-        staged = next((p for p in processed.glob(f"{sha256_of(f)}.*.json") if ".rows." not in p.name), None)
+        staged = next((p for p in processed.glob(f"{sha256_file(f)}.*.json") if ".rows." not in p.name), None)
         if template not in first and staged:
             first[template] = (f, staged)
     count = 0
@@ -193,7 +191,7 @@ def stage_stand_ins(folder: Path, real: Path, processed: Path, counties: list, c
         if template not in first:  # no real result of this template (a small --real): extracted for real
             continue
         src, staged = first[template]
-        sha_src, sha = staged.name.split(".", 1)[0], sha256_of(f)
+        sha_src, sha = staged.name.split(".", 1)[0], sha256_file(f)
         text = staged.read_text(encoding="utf-8").replace(sha_src, sha).replace(src.name, f.name)
         code = None
         if f.suffix == ".docx":

@@ -9,7 +9,6 @@ traceback is logged at ERROR.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from fiscaldocs.extractors.legacy_doc import ConversionError, convert_doc_to_doc
 from fiscaldocs.extractors.limits import LimitExceeded, check_table, limits
 from fiscaldocs.extractors.sniff import sniff
 
+from fiscaldocs.hashing import sha256_file
 from fiscaldocs.model import Document, DocumentMeta, Status
 from fiscaldocs.versions import stage_digest
 
@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 EXTRACTOR_VERSION = stage_digest("extract")
 
 SUPPORTED = ("pdf", "docx", "doc")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def extract(path: str | Path) -> Document:
